@@ -1,0 +1,43 @@
+"""nsijax: a JAX-differentiable likelihood engine for neutrino non-standard interactions.
+
+Float64 policy: importing nsijax enables JAX's 64-bit mode (``jax_enable_x64``) unless the user has
+set ``JAX_ENABLE_X64`` explicitly in the environment, in which case that choice is respected and a
+:class:`~nsijax.errors.PrecisionWarning` is issued when it disables x64. See DESIGN.md.
+"""
+
+import os as _os
+import warnings as _warnings
+
+import jax as _jax
+
+from .errors import PrecisionWarning as _PrecisionWarning
+
+if "JAX_ENABLE_X64" not in _os.environ:
+    _jax.config.update("jax_enable_x64", True)
+elif not _jax.config.read("jax_enable_x64"):
+    _warnings.warn(
+        "JAX_ENABLE_X64 is set false: nsijax will run in float32, with reduced accuracy "
+        "(oscillation phases and likelihood differences need float64).",
+        _PrecisionWarning,
+        stacklevel=2,
+    )
+
+from . import constants, errors  # noqa: E402
+from .nsi import NSI  # noqa: E402
+
+# --- scattering ---
+from . import (  # noqa: E402
+    cevns,
+    electron_scattering,
+    flux,
+    form_factors,
+    kinematics,
+    targets,
+)
+from .zprime import Charges, ZPrime  # noqa: E402
+# --- end scattering ---
+
+# --- oscillation ---
+# --- end oscillation ---
+
+__version__ = "0.1.0"

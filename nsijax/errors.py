@@ -1,0 +1,21 @@
+"""Exceptions raised at nsijax's API boundary."""
+
+
+class NsijaxError(Exception):
+    """Base class of every nsijax error."""
+
+
+class InvalidParamsError(NsijaxError, ValueError):
+    """A physics parameter is outside its domain (non-Hermitian eps, negative mass, ...)."""
+
+
+class InvalidInputError(NsijaxError, ValueError):
+    """An input array is malformed (negative energies, mismatched shapes, unknown names, ...)."""
+
+
+class InvalidSpecError(NsijaxError, ValueError):
+    """An experiment specification file is malformed."""
+
+
+class PrecisionWarning(UserWarning):
+    """float32 arrays reached an nsijax entry point, or x64 was explicitly disabled."""
