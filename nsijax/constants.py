@@ -69,7 +69,8 @@ V_CC_EV_PER_GCC = (
 #: g_V^p = 1/2 - 2 sin^2 theta_W, g_V^n = -1/2.
 GV_P_TREE = 0.5 - 2.0 * SIN2_THETA_W
 GV_N_TREE = -0.5
-#: Radiatively corrected couplings (PDG 2024 electroweak review, Erler & Su; without the
+#: Radiatively corrected couplings (PDG electroweak review values as used by Cadeddu et al., PRD 102,
+#: 015030 (2020), Eq. 4; quoted from that paper, not re-derived here; without the
 #: flavour-dependent neutrino charge-radius contribution): g_V^p = 0.0298, g_V^n = -0.5117.
 GV_P_RC = 0.0298
 GV_N_RC = -0.5117
