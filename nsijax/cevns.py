@@ -110,7 +110,9 @@ def dsigma_dT(
 @eqx.filter_jit
 def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, gvn):
     del antineutrino  # Q^2 is invariant under eps -> eps^* (PHYSICS.md)
-    E, T = jnp.broadcast_arrays(E, T)
+    shape = jnp.broadcast_shapes(E.shape, T.shape)
+    # no explicit broadcast: form factors and couplings depend on T only, so on an E x T grid they are
+    # computed on T's shape and only the kinematic factor runs over the full grid
     Eb, Tb = E[..., None], T[..., None]  # isotope axis last
     M = jnp.asarray(t.mass_mev)
     Z, N, A = jnp.asarray(t.Z), jnp.asarray(t.N), jnp.asarray(t.A)
@@ -145,4 +147,4 @@ def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, 
     magnetic = math.pi * c.ALPHA**2 / c.M_E**2 * jnp.clip(pole, 0.0, None) * (Z * F) ** 2 * mu**2
 
     per_nucleus = jnp.where(allowed, weak + magnetic, 0.0) * c.HBARC2_MEV2_CM2
-    return jnp.sum(per_nucleus * jnp.asarray(t.weight), axis=-1)
+    return jnp.broadcast_to(jnp.sum(per_nucleus * jnp.asarray(t.weight), axis=-1), shape)
