@@ -1,0 +1,19 @@
+"""Inference: fits, profile-likelihood scans, posteriors and Feldman-Cousins intervals."""
+
+from .feldman_cousins import feldman_cousins
+from .fit import RESULT_NAMES, FitResult, fit
+from .results import DELTA_CHI2, ScanResult
+from .sampling import numpyro_model, run_nuts
+from .scan import profile_scan
+
+__all__ = [
+    "DELTA_CHI2",
+    "RESULT_NAMES",
+    "FitResult",
+    "ScanResult",
+    "feldman_cousins",
+    "fit",
+    "numpyro_model",
+    "profile_scan",
+    "run_nuts",
+]

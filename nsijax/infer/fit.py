@@ -1,0 +1,170 @@
+"""Maximum-likelihood fits of named scalar parameters with optax (L-BFGS, Adam fallback).
+
+A fit minimises ``loss(theta)`` where ``theta`` is a dict ``name -> scalar`` (physics parameters and
+nuisances alike). ``loss`` is a chi^2 (= -2 ln L up to a constant) unless ``errordef=0.5`` says it is
+-ln L; the covariance is ``2 errordef H^-1`` with H the Hessian at the optimum. Bounds are imposed by
+transformation (:mod:`nsijax.infer.transforms`), so the optimiser runs in unconstrained coordinates.
+Everything is a pure function of arrays: ``fit`` can be jitted and vmapped (scans do that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+
+from ..errors import InvalidParamsError
+from .transforms import Bounds, check_bounds, clip_inside, to_constrained, to_unconstrained
+
+#: Result codes of a fit.
+SUCCESS, MAX_STEPS, NONFINITE, FALLBACK = 0, 1, 2, 3
+RESULT_NAMES = {SUCCESS: "successful", MAX_STEPS: "max_steps_reached", NONFINITE: "nonfinite", FALLBACK: "successful (adam fallback)"}
+
+
+class FitResult(eqx.Module):
+    """Best fit: ``params`` (dict name -> value at the optimum, free and fixed), ``value`` (loss at the
+    optimum), ``grad_norm`` (in unconstrained coordinates), ``steps``, ``result`` (code, see
+    :data:`RESULT_NAMES`), ``covariance`` (free parameters, order ``free``; NaN where undefined) and
+    ``free`` (static tuple of free names)."""
+
+    params: dict
+    value: jax.Array
+    grad_norm: jax.Array
+    steps: jax.Array
+    result: jax.Array
+    covariance: jax.Array
+    free: tuple = eqx.field(static=True)
+
+    @property
+    def errors(self) -> dict:
+        """One-sigma (Hessian) errors of the free parameters."""
+        d = jnp.sqrt(jnp.diagonal(self.covariance, axis1=-2, axis2=-1))
+        return {k: d[..., i] for i, k in enumerate(self.free)}
+
+    def to_dict(self) -> dict:
+        import numpy as np
+
+        return {
+            "params": {k: np.asarray(v).tolist() for k, v in self.params.items()},
+            "value": np.asarray(self.value).tolist(),
+            "grad_norm": np.asarray(self.grad_norm).tolist(),
+            "steps": np.asarray(self.steps).tolist(),
+            "result": np.asarray(self.result).tolist(),
+            "result_name": RESULT_NAMES.get(int(np.asarray(self.result).ravel()[0]), "?") if np.size(self.result) else "",
+            "free": list(self.free),
+            "covariance": np.asarray(self.covariance).tolist(),
+            "errors": {k: np.asarray(v).tolist() for k, v in self.errors.items()},
+        }
+
+
+def _minimise_lbfgs(f, u0, max_steps, tol):
+    opt = optax.lbfgs()
+    vg = optax.value_and_grad_from_state(f)
+
+    def step(carry):
+        u, state = carry
+        value, grad = vg(u, state=state)
+        updates, state = opt.update(grad, state, u, value=value, grad=grad, value_fn=f)
+        return optax.apply_updates(u, updates), state
+
+    def cont(carry):
+        _, state = carry
+        k = optax.tree_utils.tree_get(state, "count")
+        g = optax.tree_utils.tree_get(state, "grad")
+        v = optax.tree_utils.tree_get(state, "value")
+        gn = optax.tree_utils.tree_norm(g)
+        return (k == 0) | ((k < max_steps) & (gn >= tol) & jnp.isfinite(gn) & jnp.isfinite(v))
+
+    u, state = jax.lax.while_loop(cont, step, (u0, opt.init(u0)))
+    return u, optax.tree_utils.tree_get(state, "count")
+
+
+def _minimise_adam(f, u0, steps, lr=0.05):
+    opt = optax.adam(lr)
+
+    def body(carry, _):
+        u, s = carry
+        g = jax.grad(f)(u)
+        g = jnp.where(jnp.isfinite(g), g, 0.0)
+        upd, s = opt.update(g, s, u)
+        return (optax.apply_updates(u, upd), s), None
+
+    (u, _), _ = jax.lax.scan(body, (u0, opt.init(u0)), None, length=steps)
+    return u
+
+
+def fit(
+    loss: Callable[[dict], jax.Array],
+    init: Mapping[str, float],
+    *,
+    fixed: Mapping[str, float] | None = None,
+    bounds: Bounds | None = None,
+    max_steps: int = 200,
+    tol: float = 1e-6,
+    fallback_steps: int = 500,
+    errordef: float = 1.0,
+    covariance: bool = True,
+) -> FitResult:
+    """Minimise ``loss(theta)`` over the parameters in ``init`` with the ones in ``fixed`` held.
+
+    Args:
+        loss: scalar function of a dict ``name -> scalar`` holding every name of ``init`` and ``fixed``.
+        init: starting values of the free parameters.
+        fixed: values of parameters held fixed (may be traced: scans vmap over them).
+        bounds: ``name -> (lo, hi)`` with None for an open side; starting values are moved inside.
+        max_steps: L-BFGS iterations (zoom line search); tol: gradient-norm tolerance.
+        fallback_steps: Adam steps used when L-BFGS ends non-finite (0 disables the fallback).
+        errordef: 1 for a chi^2 loss, 0.5 for -ln L (covariance = 2 errordef H^-1).
+        covariance: compute the Hessian-based covariance of the free parameters.
+
+    Returns:
+        :class:`FitResult`.
+    """
+    fixed = dict(fixed or {})
+    names = tuple(init)
+    if not names:
+        raise InvalidParamsError("fit needs at least one free parameter in init")
+    clash = set(names) & set(fixed)
+    if clash:
+        raise InvalidParamsError(f"parameters both free and fixed: {sorted(clash)}")
+    bounds = check_bounds(names + tuple(fixed), bounds)
+    lohi = [bounds.get(k, (None, None)) for k in names]
+    x0 = jnp.stack([clip_inside(jnp.asarray(init[k], dtype=float), *b) for k, b in zip(names, lohi)])
+    u0 = jnp.stack([to_unconstrained(x0[i], *b) for i, b in enumerate(lohi)])
+
+    def theta_of(u):
+        x = [to_constrained(u[i], *b) for i, b in enumerate(lohi)]
+        return {**{k: x[i] for i, k in enumerate(names)}, **fixed}
+
+    def f(u):
+        return loss(theta_of(u))
+
+    u, steps = _minimise_lbfgs(f, u0, max_steps, tol)
+    val = f(u)
+    gn = jnp.linalg.norm(jax.grad(f)(u))
+    bad = ~jnp.isfinite(val) | ~jnp.isfinite(gn)
+    result = jnp.where(bad, NONFINITE, jnp.where(gn < tol, SUCCESS, MAX_STEPS))
+    if fallback_steps:
+        u_fb = _minimise_adam(f, u0, fallback_steps)
+        use_fb = bad & jnp.isfinite(f(u_fb))
+        u = jnp.where(use_fb, u_fb, u)
+        val = f(u)
+        gn = jnp.linalg.norm(jax.grad(f)(u))
+        result = jnp.where(use_fb, FALLBACK, result)
+    theta = theta_of(u)
+    if covariance:
+        xs = jnp.stack([theta[k] for k in names])
+
+        def fx(x):
+            return loss({**{k: x[i] for i, k in enumerate(names)}, **fixed})
+
+        hess = jax.hessian(fx)(xs)
+        cov = 2.0 * errordef * jnp.linalg.pinv(hess, hermitian=True)
+    else:
+        cov = jnp.full((len(names), len(names)), jnp.nan)
+    return FitResult(
+        params=theta, value=val, grad_norm=gn, steps=steps, result=result, covariance=cov, free=names
+    )

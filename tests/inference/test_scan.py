@@ -1,0 +1,88 @@
+"""Profile scans: analytic profiles, intervals, 2D grids, checkpoint/resume, sharding, saving."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from nsijax.infer import ScanResult, profile_scan
+
+from .test_fit import COV, MEAN, gauss_chi2
+
+
+def test_1d_profile_is_analytic():
+    """Profiling y in a correlated Gaussian gives Delta chi^2(x) = (x - mu_x)^2 / C_xx, so the 90% CL
+    interval is mu_x +- sqrt(2.706 C_xx) (Wilks, exact here)."""
+    xs = np.linspace(-1.0, 3.0, 41)
+    res = profile_scan(gauss_chi2, {"y": 0.0}, {"x": xs}, chunk_size=8, progress=False)
+    np.testing.assert_allclose(res.delta_chi2, (xs - MEAN[0]) ** 2 / COV[0, 0], atol=1e-8)
+    np.testing.assert_allclose(res.profiled["y"], MEAN[1] + COV[1, 0] / COV[0, 0] * (xs - MEAN[0]), atol=1e-6)
+    (lo, hi), = res.interval(2.706)
+    half = np.sqrt(2.706 * COV[0, 0])
+    assert lo == pytest.approx(MEAN[0] - half, abs=2e-3)  # linear interpolation on a 0.1 grid
+    assert hi == pytest.approx(MEAN[0] + half, abs=2e-3)
+    assert res.best_fit["x"] == pytest.approx(1.0, abs=1e-6)
+    assert set(np.unique(res.results)) == {0}
+
+
+def test_2d_grid_without_nuisances():
+    xs, ys = np.linspace(0, 2, 5), np.linspace(-3, -1, 3)
+    res = profile_scan(gauss_chi2, {}, {"x": xs, "y": ys}, chunk_size=4, progress=False)
+    assert res.chi2.shape == (5, 3)
+    ref = [[float(gauss_chi2({"x": x, "y": y})) for y in ys] for x in xs]
+    np.testing.assert_allclose(res.chi2, ref, rtol=1e-12)
+    assert res.chi2_min == pytest.approx(0.0, abs=1e-10)
+
+
+def test_checkpoint_resume(tmp_path):
+    """Finished points in the checkpoint are kept, not recomputed (sentinel survives the resume)."""
+    xs = np.linspace(-1.0, 3.0, 12)
+    ck = tmp_path / "scan.npz"
+    full = profile_scan(gauss_chi2, {"y": 0.0}, {"x": xs}, chunk_size=4, checkpoint=ck, progress=False)
+    saved = dict(np.load(ck))
+    assert saved["done"].all()
+    saved["values"][:4] = 1234.5  # first chunk "finished" with a sentinel
+    saved["done"][4:] = False  # the rest "interrupted"
+    saved["values"][4:] = np.nan
+    np.savez(ck, **saved)
+    resumed = profile_scan(gauss_chi2, {"y": 0.0}, {"x": xs}, chunk_size=4, checkpoint=ck, progress=False)
+    assert np.all(resumed.chi2[:4] == 1234.5)
+    np.testing.assert_allclose(resumed.chi2[4:], full.chi2[4:], atol=1e-9)
+    # a checkpoint of other inputs is ignored
+    other = profile_scan(gauss_chi2, {"y": 0.0}, {"x": xs + 0.01}, chunk_size=4, checkpoint=ck, progress=False)
+    assert np.all(np.isfinite(other.chi2)) and not np.any(other.chi2 == 1234.5)
+
+
+def test_save_and_load(tmp_path):
+    res = profile_scan(gauss_chi2, {"y": 0.0}, {"x": np.linspace(0, 2, 5)}, progress=False)
+    jp, npz = res.save(tmp_path / "out" / "scan", inputs={"what": "test"})
+    assert json.loads(jp.read_text())["inputs"] == {"what": "test"}
+    back = ScanResult.load(jp)
+    np.testing.assert_array_equal(back.delta_chi2, res.delta_chi2)
+    assert "axis_x" in np.load(npz)
+
+
+def test_sharded_over_four_cpu_devices():
+    """Scans shard their chunks over every device (XLA_FLAGS forces 4 host devices)."""
+    code = textwrap.dedent(
+        """
+        import numpy as np, jax
+        import nsijax
+        from nsijax.infer import profile_scan
+        from tests.inference.test_fit import gauss_chi2, MEAN, COV
+        assert len(jax.devices()) == 4
+        xs = np.linspace(-1, 3, 21)
+        r = profile_scan(gauss_chi2, {"y": 0.0}, {"x": xs}, chunk_size=6, progress=False)
+        assert r.metadata["devices"] == 4 and r.metadata["chunk_size"] == 8
+        np.testing.assert_allclose(r.delta_chi2, (xs - MEAN[0]) ** 2 / COV[0, 0], atol=1e-8)
+        print("ok")
+        """
+    )
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, timeout=600)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:]
