@@ -1,7 +1,14 @@
 """The ``nsijax`` command line.
 
-``nsijax demo`` prints Standard-Model and NSI CEvNS recoil spectra for the COHERENT CsI detector
-(the main job until ``nsijax fit`` lands). ``nsijax targets`` lists the known targets.
+    nsijax fit          the main job: COHERENT CsI 2021 + LAr 2020 SM fit, eps^u_ee / eps^d_ee profiles
+                        and contour, B-L and universal Z' exclusion curves (JSON + PNG in --output)
+    nsijax scan         a profile scan of any parameters over any experiments
+    nsijax sample       NUTS posterior of chosen parameters (uniform priors) with diagnostics
+    nsijax experiments  the bundled experiments
+    nsijax demo         SM and NSI CEvNS recoil spectra for the COHERENT CsI detector
+    nsijax targets      the known scattering targets
+
+Settings come from flags or a TOML file (``--config``; table ``[fit]``, ``[scan]`` or ``[sample]``).
 """
 
 from __future__ import annotations
@@ -70,6 +77,179 @@ def _targets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_config(path: str | None, table: str) -> dict:
+    if not path:
+        return {}
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    p = Path(path)
+    if not p.is_file():
+        raise SystemExit(f"nsijax: config file {path!r} not found")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise SystemExit(f"nsijax: {path}: invalid TOML: {e}") from None
+    extra = set(data) - {table}
+    if extra:
+        raise SystemExit(f"nsijax: {path}: unknown tables {sorted(extra)} for '{table}' (expected [{table}])")
+    return dict(data.get(table, {}))
+
+
+def _parse_axis(text: str) -> tuple[str, "object"]:
+    """'name=lo:hi:n' (linear grid) or 'name=lo:hi' (bounds, for sample)."""
+    import numpy as np
+
+    try:
+        name, rng = text.split("=", 1)
+        parts = [float(x) for x in rng.split(":")]
+    except ValueError:
+        raise SystemExit(f"nsijax: --param {text!r}: expected name=lo:hi[:n]") from None
+    if len(parts) == 3:
+        n = int(parts[2])
+        if n < 2 or not parts[0] < parts[1]:
+            raise SystemExit(f"nsijax: --param {text!r}: need lo < hi and n >= 2")
+        return name, np.linspace(parts[0], parts[1], n)
+    if len(parts) == 2 and parts[0] < parts[1]:
+        return name, (parts[0], parts[1])
+    raise SystemExit(f"nsijax: --param {text!r}: expected name=lo:hi[:n] with lo < hi")
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from nsijax.errors import NsijaxError
+    from nsijax.studies import coherent_nsi
+
+    base = coherent_nsi.StudyConfig.fast() if args.fast else coherent_nsi.StudyConfig()
+    try:
+        cfg = coherent_nsi.StudyConfig.from_mapping(_read_config(args.config, "fit"), base)
+        overrides = {k: v for k, v in {"experiments": args.experiments, "zprime_presets": args.zprime}.items() if v}
+        if overrides:
+            cfg = coherent_nsi.StudyConfig.from_mapping(overrides, cfg)
+        cfg.validate()
+    except NsijaxError as e:
+        raise SystemExit(f"nsijax fit: {e}") from None
+    out = Path(args.output)
+    print(f"nsijax fit: writing results to {out}/", flush=True)
+    summary = coherent_nsi.run(cfg, out, progress=not args.quiet, plots=_have_matplotlib())
+    sm = summary["standard_model"]
+    print(f"\nStandard Model chi2 = {sm['chi2']:.2f} ({sm['n_bins']} bins)")
+    for name, d in summary["profiles_1d"].items():
+        ivs = ", ".join(f"[{lo:+.3f}, {hi:+.3f}]" for lo, hi in d["interval_90cl"])
+        print(f"{name}: 90% CL allowed {ivs}")
+    for preset, d in summary["zprime"].items():
+        pts = [f"{m:.3g} MeV: {g:.2e}" for m, g in zip(d["mass_mev"], d["g_excluded_90cl"]) if g is not None]
+        print(f"Z' {preset}: g excluded above (90% CL) " + "; ".join(pts[:: max(1, len(pts) // 5)]))
+    print(f"done in {summary['seconds']:.1f} s; see {out / 'summary.json'}")
+    return 0
+
+
+def _have_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("matplotlib is not installed (pip install 'nsijax[plots]'): skipping plots", file=sys.stderr)
+        return False
+    return True
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from nsijax import experiments
+    from nsijax.errors import NsijaxError
+    from nsijax.infer import profile_scan
+    from nsijax.infer.parameters import build_params, check_names
+    from nsijax.likelihood import chi2
+
+    cfg = _read_config(args.config, "scan")
+    params = args.param or cfg.get("param", [])
+    exp_names = args.experiments or cfg.get("experiments", ["coherent_csi_2021"])
+    if not params:
+        raise SystemExit("nsijax scan: give at least one --param name=lo:hi:n")
+    grid = dict(_parse_axis(p) for p in params)
+    try:
+        check_names(grid)
+        exps = [experiments.load(n) for n in exp_names]
+    except NsijaxError as e:
+        raise SystemExit(f"nsijax scan: {e}") from None
+    charges = args.zprime_charges
+
+    def loss(theta):
+        return chi2(build_params(theta, zprime_charges=charges), exps, nuisances="profile")
+
+    res = profile_scan(loss, {}, grid, chunk_size=args.chunk_size, checkpoint=Path(args.output) / "scan_checkpoint.npz",
+                       progress=not args.quiet, refine_best=False)
+    jp, _ = res.save(Path(args.output) / "scan", inputs={"param": params, "experiments": exp_names, "zprime_charges": charges})
+    if len(res.names) == 1:
+        print(f"{res.names[0]}: best fit {res.best_fit.get(res.names[0]):+.4f}, 90% CL {res.interval(2.706)}")
+    if _have_matplotlib():
+        from nsijax import plotting
+
+        if len(res.names) == 1:
+            plotting.profile_1d(res, Path(args.output) / "scan.png")
+        elif len(res.names) == 2:
+            plotting.contour_2d(res, Path(args.output) / "scan.png")
+    print(f"wrote {jp}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import numpyro.distributions as dist
+
+    from nsijax import experiments
+    from nsijax.errors import NsijaxError
+    from nsijax.infer import numpyro_model, run_nuts
+    from nsijax.infer.parameters import build_params, check_names
+    from nsijax.likelihood import log_likelihood
+
+    cfg = _read_config(args.config, "sample")
+    params = args.param or cfg.get("param", [])
+    exp_names = args.experiments or cfg.get("experiments", ["coherent_csi_2021"])
+    if not params:
+        raise SystemExit("nsijax sample: give at least one --param name=lo:hi (uniform prior)")
+    bounds = dict(_parse_axis(p) for p in params)
+    if any(not isinstance(b, tuple) for b in bounds.values()):
+        raise SystemExit("nsijax sample: --param takes name=lo:hi (prior bounds), not a grid")
+    try:
+        check_names(bounds)
+        exps = [experiments.load(n) for n in exp_names]
+    except NsijaxError as e:
+        raise SystemExit(f"nsijax sample: {e}") from None
+
+    def ll(theta):
+        return log_likelihood(build_params(theta), exps, nuisances="profile")
+
+    model = numpyro_model(ll, {k: dist.Uniform(lo, hi) for k, (lo, hi) in bounds.items()})
+    samples, summary = run_nuts(model, num_warmup=args.warmup, num_samples=args.samples, num_chains=args.chains,
+                                seed=args.seed, progress_bar=not args.quiet)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    import numpy as np
+
+    np.savez(out / "samples.npz", **samples)
+    (out / "posterior_summary.json").write_text(json.dumps(
+        {"inputs": {"param": params, "experiments": exp_names, "samples": args.samples, "warmup": args.warmup,
+                    "chains": args.chains, "seed": args.seed}, "summary": summary}, indent=1, default=float))
+    for k, d in summary.items():
+        print(f"{k}: " + ", ".join(f"{kk}={vv:.4g}" for kk, vv in d.items() if isinstance(vv, (int, float))))
+    if _have_matplotlib():
+        from nsijax import plotting
+
+        plotting.corner(samples, out / "corner.png", title=" + ".join(exp_names))
+    print(f"wrote {out / 'posterior_summary.json'}")
+    return 0
+
+
+def _experiments(args: argparse.Namespace) -> int:
+    from nsijax import experiments
+
+    for name in experiments.available():
+        paper = experiments.spec(name).get("paper", {})
+        cite = paper.get("citation", "") if isinstance(paper, dict) else str(paper)
+        arxiv = paper.get("arxiv", "") if isinstance(paper, dict) else ""
+        print(f"{name:20s} {cite}" + (f" [arXiv:{arxiv}]" if arxiv else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nsijax", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,13 +263,47 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_demo)
     t = sub.add_parser("targets", help="list the known scattering targets")
     t.set_defaults(func=_targets)
+
+    f = sub.add_parser("fit", help="the main job on bundled COHERENT data (see nsijax fit --help)")
+    f.add_argument("--output", default="nsijax-results", help="folder for JSON results and PNG plots (default nsijax-results)")
+    f.add_argument("--config", default=None, help="TOML file with a [fit] table (grid sizes, ranges, experiments, presets)")
+    f.add_argument("--experiments", nargs="+", default=None, help="experiments to combine (default coherent_csi_2021 coherent_lar_2020)")
+    f.add_argument("--zprime", nargs="+", default=None, help="Z' charge presets for exclusion curves (default B-L universal)")
+    f.add_argument("--fast", action="store_true", help="small grids (a quick look)")
+    f.add_argument("--quiet", action="store_true", help="no progress bars")
+    f.set_defaults(func=_fit)
+
+    sc = sub.add_parser("scan", help="profile scan: nsijax scan --param eps_u_ee=-1:1:81 [--param ...]")
+    sc.add_argument("--param", action="append", help="name=lo:hi:n (repeat for 2D)")
+    sc.add_argument("--experiments", nargs="+", default=None)
+    sc.add_argument("--zprime-charges", default=None, help="charge preset when scanning zprime_* parameters")
+    sc.add_argument("--chunk-size", type=int, default=64)
+    sc.add_argument("--output", default="nsijax-scan")
+    sc.add_argument("--config", default=None, help="TOML file with a [scan] table")
+    sc.add_argument("--quiet", action="store_true")
+    sc.set_defaults(func=_scan)
+
+    sa = sub.add_parser("sample", help="NUTS posterior: nsijax sample --param eps_u_ee=-0.5:0.5 [--param ...]")
+    sa.add_argument("--param", action="append", help="name=lo:hi (uniform prior; repeat)")
+    sa.add_argument("--experiments", nargs="+", default=None)
+    sa.add_argument("--samples", type=int, default=1000)
+    sa.add_argument("--warmup", type=int, default=500)
+    sa.add_argument("--chains", type=int, default=2)
+    sa.add_argument("--seed", type=int, default=0)
+    sa.add_argument("--output", default="nsijax-posterior")
+    sa.add_argument("--config", default=None, help="TOML file with a [sample] table")
+    sa.add_argument("--quiet", action="store_true")
+    sa.set_defaults(func=_sample)
+
+    ex = sub.add_parser("experiments", help="list the bundled experiments")
+    ex.set_defaults(func=_experiments)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "points", 2) < 2 or (hasattr(args, "t_min_kev") and not 0 <= args.t_min_kev < args.t_max_kev):
+    if args.command == "demo" and (args.points < 2 or not 0 <= args.t_min_kev < args.t_max_kev):
         parser.error("need --points >= 2 and 0 <= --t-min-kev < --t-max-kev")
     return args.func(args)
 

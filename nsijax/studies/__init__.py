@@ -1,0 +1,1 @@
+"""Ready-made analyses run by the command line (``nsijax fit``)."""

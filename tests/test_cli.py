@@ -1,0 +1,70 @@
+"""The command line: the main job end to end on tiny grids, settings files and clear errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nsijax import cli
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "nsijax.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=1200)
+
+
+def test_help_lists_commands():
+    out = run("--help")
+    assert out.returncode == 0
+    for cmd in ("fit", "scan", "sample", "experiments", "demo"):
+        assert cmd in out.stdout
+
+
+def test_demo_prints_spectra(tmp_path):
+    out = run("demo", "--points", "4", "--output", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    data = json.loads((tmp_path / "demo_spectra.json").read_text())
+    assert set(data["events_per_kev"]) == {"SM", "eps^u_ee=0.2", "eps^d_ee=-0.2"}
+
+
+def test_fit_main_job_tiny(tmp_path):
+    """`nsijax fit` with a settings file on tiny grids writes the summary, the scans and the plots."""
+    cfg = tmp_path / "fit.toml"
+    cfg.write_text("[fit]\nn_1d = 5\nn_2d = 3\nn_mass = 2\nn_g = 3\nzprime_presets = ['B-L']\n")
+    out_dir = tmp_path / "out"
+    out = run("fit", "--config", str(cfg), "--output", str(out_dir), "--quiet")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["standard_model"]["chi2"] > 0
+    assert set(summary["profiles_1d"]) == {"eps_u_ee", "eps_d_ee"}
+    assert summary["inputs"]["config"]["n_1d"] == 5
+    for name in ("profile_eps_u_ee.png", "profile_eps_d_ee.png", "profile_eps_u_ee-eps_d_ee.png", "zprime_exclusion.png",
+                 "profile_eps_u_ee.json", "profile_eps_u_ee.npz", "zprime_B-L.json"):
+        assert (out_dir / name).exists(), name
+    assert "Standard Model chi2" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["fit", "--experiments", "coherent_nai"], "unknown experiments"),
+        (["fit", "--zprime", "B+L"], "unknown Z' presets"),
+        (["fit", "--config", "/nonexistent.toml"], "not found"),
+        (["scan", "--param", "eps_u_xx=-1:1:5"], "unknown parameter names"),
+        (["scan", "--param", "eps_u_ee=1:-1:5"], "lo < hi"),
+        (["sample", "--param", "eps_u_ee=-1:1:5"], "prior bounds"),
+    ],
+)
+def test_bad_settings_fail_clearly(args, message):
+    with pytest.raises(SystemExit, match=message):
+        cli.main(args)
+
+
+def test_bad_config_keys(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[fit]\nn_grid = 5\n")
+    with pytest.raises(SystemExit, match="unknown settings"):
+        cli.main(["fit", "--config", str(cfg)])
+    cfg.write_text("[scan]\nparam = []\n")
+    with pytest.raises(SystemExit, match="unknown tables"):
+        cli.main(["fit", "--config", str(cfg)])
