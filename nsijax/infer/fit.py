@@ -19,6 +19,9 @@ import optax
 from ..errors import InvalidParamsError
 from .transforms import Bounds, check_bounds, clip_inside, to_constrained, to_unconstrained
 
+# optax renamed tree_l2_norm to tree_norm; support both
+_tree_norm = getattr(optax.tree_utils, "tree_norm", None) or optax.tree_utils.tree_l2_norm
+
 #: Result codes of a fit.
 SUCCESS, MAX_STEPS, NONFINITE, FALLBACK = 0, 1, 2, 3
 RESULT_NAMES = {SUCCESS: "successful", MAX_STEPS: "max_steps_reached", NONFINITE: "nonfinite", FALLBACK: "successful (adam fallback)"}
@@ -75,7 +78,7 @@ def _minimise_lbfgs(f, u0, max_steps, tol):
         k = optax.tree_utils.tree_get(state, "count")
         g = optax.tree_utils.tree_get(state, "grad")
         v = optax.tree_utils.tree_get(state, "value")
-        gn = optax.tree_utils.tree_norm(g)
+        gn = _tree_norm(g)
         return (k == 0) | ((k < max_steps) & (gn >= tol) & jnp.isfinite(gn) & jnp.isfinite(v))
 
     u, state = jax.lax.while_loop(cont, step, (u0, opt.init(u0)))

@@ -62,10 +62,14 @@ def run_nuts(
     mcmc.run(jax.random.PRNGKey(seed))
     samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
     try:
-        import arviz as az
+        import warnings
 
-        idata = az.from_numpyro(mcmc)
-        summary = az.summary(idata).to_dict(orient="index")
+        with warnings.catch_warnings():  # arviz 0.2x announces its 1.0 refactor with a FutureWarning
+            warnings.simplefilter("ignore", FutureWarning)
+            import arviz as az
+
+            idata = az.from_numpyro(mcmc)
+            summary = az.summary(idata).to_dict(orient="index")
     except ImportError:
         from numpyro.diagnostics import summary as np_summary
 
