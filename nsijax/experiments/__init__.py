@@ -1,0 +1,11 @@
+"""Experiments as data: shipped specs + tables loaded into :class:`Experiment` pytrees.
+
+>>> from nsijax import experiments
+>>> experiments.available()
+['charm', 'coherent_csi_2017', 'coherent_csi_2021', 'coherent_lar_2020', 'nutev']
+>>> csi = experiments.load("coherent_csi_2021")
+"""
+
+from .experiment import Experiment, available, from_files, from_spec, load, spec
+
+__all__ = ["Experiment", "available", "from_files", "from_spec", "load", "spec"]
