@@ -1,5 +1,6 @@
 """Inference: fits, profile-likelihood scans, posteriors and Feldman-Cousins intervals."""
 
+from .exclusion import exclusion_limit
 from .feldman_cousins import feldman_cousins
 from .fit import RESULT_NAMES, FitResult, fit
 from .results import DELTA_CHI2, ScanResult
@@ -11,6 +12,7 @@ __all__ = [
     "RESULT_NAMES",
     "FitResult",
     "ScanResult",
+    "exclusion_limit",
     "feldman_cousins",
     "fit",
     "numpyro_model",

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import experiments as _experiments
 from ..errors import InvalidInputError
-from ..infer import DELTA_CHI2, profile_scan
+from ..infer import DELTA_CHI2, ScanResult, exclusion_limit, profile_scan
 from ..infer.parameters import build_params
 from ..likelihood import chi2, profile_nuisances
 from ..params import Params
@@ -44,6 +44,7 @@ class StudyConfig:
     log10_g_max: float = -1.5
     n_g: int = 51
     profile_steps: int = 12
+    zprime_profile_steps: int = 4
     chunk_size: int = 64
     level_1d: float = DELTA_CHI2[(0.90, 1)]
     level_2d: float = DELTA_CHI2[(0.90, 2)]
@@ -94,22 +95,6 @@ def _loss(exps, profile_steps, zprime_charges=None):
     return f
 
 
-def exclusion_curve(log10_m, log10_g, delta, level):
-    """Lowest excluded log10 g at each mass (first crossing of ``level``, interpolated); NaN if none."""
-    out = np.full(len(log10_m), np.nan)
-    for i in range(len(log10_m)):
-        d = delta[i]
-        above = np.nonzero(d > level)[0]
-        if above.size == 0:
-            continue
-        j = above[0]
-        if j == 0:
-            out[i] = log10_g[0]
-            continue
-        out[i] = log10_g[j - 1] + (level - d[j - 1]) * (log10_g[j] - log10_g[j - 1]) / (d[j] - d[j - 1])
-    return out
-
-
 def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots: bool = True) -> dict:
     """Run the study, write ``summary.json``, the scan files and PNG plots to ``output``."""
     config.validate()
@@ -156,26 +141,38 @@ def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots
     summary["profile_2d"] = {"chi2_min": res2.chi2_min, "best_fit": res2.best_fit,
                              "fraction_allowed_90cl": float(np.mean(res2.delta_chi2 <= config.level_2d))}
 
-    # 4. Z' exclusion curves
+    # 4. Z' exclusion curves: coarse grid in log10 g for every mass, then Illinois refinement of the
+    #    first crossing; pulls warm-started at their SM best fit, so a few Gauss-Newton steps suffice
     lm = np.linspace(config.log10_mass_min, config.log10_mass_max, config.n_mass)
     lg = np.linspace(config.log10_g_min, config.log10_g_max, config.n_g)
+    base = Params(nuisances=dict(pulls))
     summary["zprime"] = {}
     zres = {}
     for preset in config.zprime_presets:
-        zl = _loss(exps, config.profile_steps, zprime_charges=preset)
-        r = profile_scan(zl, {}, {"zprime_log10_mass_mev": lm, "zprime_log10_g": lg}, chunk_size=config.chunk_size,
-                         checkpoint=ck / f"zprime-{preset}.npz", progress=progress, label=f"Z' {preset}", refine_best=False)
-        # reference at each mass: the best of the SM (g = 0) and the grid
-        ref = np.minimum(r.chi2.min(axis=1), chi2_sm)
-        delta = r.chi2 - ref[:, None]
-        curve = exclusion_curve(lm, lg, delta, config.level_1d)
-        r.delta_chi2 = delta
-        r.metadata["reference"] = "Delta chi^2 at each mass relative to min(SM, best g at that mass)"
+        if progress:
+            print(f"Z' {preset}: {config.n_mass} masses x {config.n_g} couplings + refinement ...", flush=True)
+        t0 = time.perf_counter()
+
+        def zchi2(log10_m, log10_g, preset=preset):
+            theta = {"zprime_log10_mass_mev": log10_m, "zprime_log10_g": log10_g}
+            p = build_params(theta, zprime_charges=preset, base=base)
+            return chi2(p, exps, nuisances="profile", profile_steps=config.zprime_profile_steps)
+
+        ex = exclusion_limit(zchi2, lm, lg, chi2_sm=chi2_sm, level=config.level_1d)
+        delta = ex["grid_delta_chi2"]
+        r = ScanResult(
+            names=("zprime_log10_mass_mev", "zprime_log10_g"), axes=[lm, lg], chi2=delta + ex["reference"][:, None],
+            delta_chi2=delta, profiled={}, results=np.zeros(delta.shape, int), best_fit={}, chi2_min=float(chi2_sm),
+            metadata={"reference": "Delta chi^2 at each mass relative to min(SM, best g on the grid at that mass)",
+                      "seconds": time.perf_counter() - t0},
+        )
         r.save(out / f"zprime_{preset}", inputs=inputs)
+        curve = ex["log10_g"]
         zres[preset] = (r, curve)
         summary["zprime"][preset] = {
             "mass_mev": (10.0**lm).tolist(),
-            "g_excluded_90cl": [None if not np.isfinite(x) else 10.0**x for x in curve],
+            "g_excluded_90cl": [None if not np.isfinite(x) else float(10.0**x) for x in curve],
+            "seconds": time.perf_counter() - t0,
         }
     summary["seconds"] = time.perf_counter() - t_start
     summary["device"] = str(jax.devices()[0])

@@ -86,3 +86,19 @@ def test_sharded_over_four_cpu_devices():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, timeout=600)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:]
+
+
+def test_exclusion_limit_closed_form():
+    """chi^2(g, M) = SM + (10^lg / 10^(lm - 5))^2 / 0.1 -> Delta chi^2 = 2.706 at g = M 1e-5 sqrt(0.2706):
+    the refined limit lands on the closed form to 1e-6 in log10 g."""
+    from nsijax.infer import exclusion_limit
+
+    def chi2(lm, lg):
+        return 10.0 + (10.0**lg / 10.0 ** (lm - 5.0)) ** 2 / 0.1
+
+    lm = np.linspace(0, 3, 7)
+    out = exclusion_limit(chi2, lm, np.linspace(-7, 0, 15), chi2_sm=10.0, n_refine=25)
+    expected = lm - 5.0 + 0.5 * np.log10(0.2706)
+    np.testing.assert_allclose(out["log10_g"], expected, atol=1e-6)
+    none = exclusion_limit(chi2, lm, np.linspace(-12, -10, 5), chi2_sm=10.0)
+    assert np.all(np.isnan(none["log10_g"]))
