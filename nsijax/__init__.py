@@ -38,6 +38,15 @@ from .zprime import Charges, ZPrime  # noqa: E402
 # --- end scattering ---
 
 # --- oscillation ---
+from . import earth, oscillation, sun  # noqa: E402
+from .oscillation import Layers, OscParams, oscillation_probability  # noqa: E402
 # --- end oscillation ---
+
+# --- experiments, likelihoods, inference ---
+from . import experiments, infer, stats  # noqa: E402
+from .likelihood import chi2, log_likelihood  # noqa: E402
+from .params import Params  # noqa: E402
+from .rates import expected_counts  # noqa: E402
+from .infer import fit, profile_scan  # noqa: E402
 
 __version__ = "0.1.0"

@@ -62,14 +62,15 @@ def contour_2d(result, path: Path, levels=(2.296, 4.605), title: str = "") -> Pa
 
 
 def zprime_exclusion(curves: dict, path: Path, title: str = "") -> Path:
-    """90% CL exclusion curves g_Z' versus M_Z' (log-log), one line per charge preset, with the
-    excluded region of the first preset shaded from its full Delta chi^2 map."""
+    """90% CL exclusion curves g_Z' versus M_Z' (log-log), one solid line per charge preset (refined
+    lowest excluded coupling), and dotted Delta chi^2 = 2.706 contours of the coarse grid, which show
+    allowed islands above the curve (the universal Z' cancellation band)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.0, 3.8))
     for i, (preset, (res, curve)) in enumerate(curves.items()):
         lm, lg = res.axes
         ax.plot(10.0**lm, 10.0**curve, color=f"C{i}", label=preset)
-        ax.contourf(10.0**lm, 10.0**lg, (res.delta_chi2 > 2.706).T.astype(float), levels=[0.5, 1.5], colors=[f"C{i}"], alpha=0.15)
+        ax.contour(10.0**lm, 10.0**lg, res.delta_chi2.T, levels=[2.706], colors=[f"C{i}"], linestyles="dotted", linewidths=0.8)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"$M_{Z'}$ [MeV]")

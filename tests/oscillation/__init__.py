@@ -1,0 +1,1 @@
+"""Oscillation engine tests (nsijax.oscillation, nsijax.earth, nsijax.sun)."""
