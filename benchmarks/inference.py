@@ -28,10 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
-from likelihood import NumpyCsI2017  # noqa: E402
-
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
+from likelihood import NumpyCsI2017  # noqa: E402
 
 import nsijax  # noqa: E402
 from nsijax import experiments  # noqa: E402

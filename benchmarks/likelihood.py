@@ -28,7 +28,6 @@ from scipy.special import spherical_jn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
-
 import equinox as eqx  # noqa: E402
 
 import nsijax  # noqa: E402,F401  (enables x64)

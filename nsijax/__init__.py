@@ -22,31 +22,62 @@ elif not _jax.config.read("jax_enable_x64"):
         stacklevel=2,
     )
 
-from . import constants, errors  # noqa: E402
-from .nsi import NSI  # noqa: E402
-
 # --- scattering ---
-from . import (  # noqa: E402
+# --- end scattering ---
+# --- oscillation ---
+# --- end oscillation ---
+# --- experiments, likelihoods, inference ---
+from . import (  # noqa: E402  # noqa: E402  # noqa: E402  # noqa: E402
     cevns,
+    constants,
+    earth,
     electron_scattering,
+    errors,
+    experiments,
     flux,
     form_factors,
+    infer,
     kinematics,
+    oscillation,
+    stats,
+    sun,
     targets,
 )
-from .zprime import Charges, ZPrime  # noqa: E402
-# --- end scattering ---
-
-# --- oscillation ---
-from . import earth, oscillation, sun  # noqa: E402
-from .oscillation import Layers, OscParams, oscillation_probability  # noqa: E402
-# --- end oscillation ---
-
-# --- experiments, likelihoods, inference ---
-from . import experiments, infer, stats  # noqa: E402
+from .infer import fit, profile_scan  # noqa: E402
 from .likelihood import chi2, log_likelihood  # noqa: E402
+from .nsi import NSI  # noqa: E402
+from .oscillation import Layers, OscParams, oscillation_probability  # noqa: E402
 from .params import Params  # noqa: E402
 from .rates import expected_counts  # noqa: E402
-from .infer import fit, profile_scan  # noqa: E402
+from .zprime import Charges, ZPrime  # noqa: E402
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "NSI",
+    "Charges",
+    "Layers",
+    "OscParams",
+    "Params",
+    "ZPrime",
+    "cevns",
+    "chi2",
+    "constants",
+    "earth",
+    "electron_scattering",
+    "errors",
+    "expected_counts",
+    "experiments",
+    "fit",
+    "flux",
+    "form_factors",
+    "infer",
+    "kinematics",
+    "log_likelihood",
+    "oscillation",
+    "oscillation_probability",
+    "profile_scan",
+    "stats",
+    "sun",
+    "targets",
+]

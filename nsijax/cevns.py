@@ -47,6 +47,14 @@ def _per_flavour(x, name: str, a: int):
     raise InvalidInputError(f"{name} must be a scalar or have shape (3,) (per flavour); got {x.shape}")
 
 
+def _check_models(nsi, zprime) -> None:
+    """Type checks of the optional new-physics arguments shared by the cross-section functions."""
+    if nsi is not None and not isinstance(nsi, NSI):
+        raise InvalidInputError(f"nsi must be an nsijax.NSI or None; got {type(nsi).__name__}")
+    if zprime is not None and not isinstance(zprime, ZPrime):
+        raise InvalidInputError(f"zprime must be an nsijax.ZPrime or None; got {type(zprime).__name__}")
+
+
 def nucleon_couplings(couplings: str) -> tuple[float, float]:
     """(g_V^p, g_V^n): ``"tree"`` (1/2 - 2 sin^2 theta_W, -1/2) or ``"pdg"`` (radiatively corrected)."""
     if couplings not in COUPLINGS:
@@ -100,10 +108,7 @@ def dsigma_dT(
     gvp, gvn = nucleon_couplings(couplings)
     mu = _per_flavour(mu_nu, "mu_nu", a)
     r2 = _per_flavour(charge_radius, "charge_radius", a)
-    if nsi is not None and not isinstance(nsi, NSI):
-        raise InvalidInputError(f"nsi must be an nsijax.NSI or None; got {type(nsi).__name__}")
-    if zprime is not None and not isinstance(zprime, ZPrime):
-        raise InvalidInputError(f"zprime must be an nsijax.ZPrime or None; got {type(zprime).__name__}")
+    _check_models(nsi, zprime)
     return _dsigma_dT(E, T, t, a, bool(antineutrino), nsi, zprime, mu, r2, fff, gvp, gvn)
 
 

@@ -24,8 +24,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from . import constants as c
 from ._checks import flavor_index, nonnegative
-from .cevns import _per_flavour
-from .errors import InvalidInputError
+from .cevns import _check_models, _per_flavour
 from .kinematics import t_max
 from .nsi import NSI, components_to_matrix
 from .targets import Target, get_target
@@ -64,10 +63,7 @@ def dsigma_dT(
     E = nonnegative(E_mev, "E_mev", "MeV")
     T = nonnegative(T_mev, "T_mev", "MeV")
     mu = _per_flavour(mu_nu, "mu_nu", a)
-    if nsi is not None and not isinstance(nsi, NSI):
-        raise InvalidInputError(f"nsi must be an nsijax.NSI or None; got {type(nsi).__name__}")
-    if zprime is not None and not isinstance(zprime, ZPrime):
-        raise InvalidInputError(f"zprime must be an nsijax.ZPrime or None; got {type(zprime).__name__}")
+    _check_models(nsi, zprime)
     return _dsigma_dT(E, T, a, bool(antineutrino), nsi, zprime, mu)
 
 

@@ -73,32 +73,13 @@ def total_cross_section(
     E = nonnegative(E_mev, "E_mev", "MeV")
     thr = nonnegative(t_threshold_mev, "t_threshold_mev", "MeV")
     total = 0.0
-    for iso in _isotopes(t):  # a handful of isotopes, not a loop over energies
+    for iso in t.isotopes():  # a handful of isotopes, not a loop over energies
         tmax = t_max(E, iso.mass_mev[0])
         lo = jnp.minimum(thr, tmax)
         T, w = quadrature.nodes(lo, tmax, n_recoil)
         ds = cevns.dsigma_dT(E[..., None], T, iso, flavor=flavor, **kwargs)
         total = total + jnp.sum(ds * w, axis=-1)
     return total
-
-
-def _isotopes(t: Target) -> list[Target]:
-    out = []
-    for i in range(len(t.Z)):
-        out.append(
-            Target(
-                name=f"{t.name}[{i}]",
-                Z=t.Z[i : i + 1],
-                N=t.N[i : i + 1],
-                A=t.A[i : i + 1],
-                mass_mev=t.mass_mev[i : i + 1],
-                weight=t.weight[i : i + 1],
-                shell_binding_kev=t.shell_binding_kev,
-                shell_electrons=t.shell_electrons,
-                molar_mass_g=t.molar_mass_g,
-            )
-        )
-    return out
 
 
 def flux_averaged_cross_section(
@@ -166,7 +147,7 @@ def pion_dar_recoil_spectrum(
         if prompt:
             total = total + cevns.dsigma_dT(c.E_NU_PROMPT, T, t, flavor=flavor, antineutrino=anti, **kwargs)
             continue
-        for iso in _isotopes(t):
+        for iso in t.isotopes():
             lo = jnp.minimum(e_min(T, iso.mass_mev[0]), E_DELAYED_MAX)
             E, w = quadrature.nodes(lo, E_DELAYED_MAX, n_energy)
             ds = cevns.dsigma_dT(E, T[..., None], iso, flavor=flavor, antineutrino=anti, **kwargs)

@@ -16,41 +16,21 @@ Oscillations are neglected (L ~ 20-30 m: Delta m^2 L / E < 1e-4 for the standard
 
 from __future__ import annotations
 
-import dataclasses
-
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from . import cevns
+from . import constants as c
 from .errors import InvalidInputError
 from .experiments import response as _response
 from .experiments.experiment import Experiment
 from .experiments.sources import COMPONENTS
 from .params import Params
-from .targets import Target, get_target
-
-from . import constants as c
+from .targets import get_target
 
 #: Names of the CEvNS components returned by :func:`expected_counts`, in order.
 CEVNS_COMPONENTS = tuple(f"cevns_{k}" for k in COMPONENTS)
-
-
-def _isotope_targets(name: str) -> list[Target]:
-    """Single-isotope targets of ``name`` (weights = nuclei per formula unit)."""
-    t = get_target(name)
-    return [
-        dataclasses.replace(
-            t,
-            name=f"{t.name}[{i}]",
-            Z=t.Z[i : i + 1],
-            N=t.N[i : i + 1],
-            A=t.A[i : i + 1],
-            mass_mev=t.mass_mev[i : i + 1],
-            weight=t.weight[i : i + 1],
-        )
-        for i in range(len(t.Z))
-    ]
 
 
 def recoil_rates(params: Params, exp: Experiment) -> Float[Array, "3 nT"]:
@@ -69,7 +49,7 @@ def recoil_rates(params: Params, exp: Experiment) -> Float[Array, "3 nT"]:
         couplings=exp.couplings,
     )
     out = jnp.zeros((3, T.shape[0]))
-    for i, iso in enumerate(_isotope_targets(exp.target)):
+    for i, iso in enumerate(get_target(exp.target).isotopes()):
         prompt = cevns.dsigma_dT(c.E_NU_PROMPT, T, iso, flavor=1, **kw)
         E = exp.enu_mev[i]
         nue = cevns.dsigma_dT(E, T[:, None], iso, flavor=0, **kw)

@@ -134,6 +134,22 @@ class Target:
         """Nuclei per formula unit."""
         return float(self.weight.sum())
 
+    def isotopes(self) -> list[Target]:
+        """One single-isotope Target per nucleus entry (same weights), e.g. to integrate each isotope
+        up to its own kinematic end point."""
+        return [
+            dataclasses.replace(
+                self,
+                name=f"{self.name}[{i}]",
+                Z=self.Z[i : i + 1],
+                N=self.N[i : i + 1],
+                A=self.A[i : i + 1],
+                mass_mev=self.mass_mev[i : i + 1],
+                weight=self.weight[i : i + 1],
+            )
+            for i in range(len(self.Z))
+        ]
+
 
 def available() -> list[str]:
     """Names of the known targets."""

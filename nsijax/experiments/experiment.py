@@ -169,7 +169,7 @@ def load(name: str, *, overrides: dict[str, Any] | None = None) -> Experiment:
     return from_spec(s, tables)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_cached(name: str) -> Experiment:
     return from_files(DATA_DIR / name / "spec.toml")
 
@@ -229,7 +229,7 @@ def from_spec(s: dict[str, Any], tables: dict[str, np.ndarray]) -> Experiment:
     """Build an :class:`Experiment` from a validated spec dict and its tables (NumPy arrays)."""
     name, response = s["name"], s["response"]
     dims = _check_tables(name, response, tables)
-    binning, src, det = s["binning"], s["source"], s.get("detector", {})
+    binning, src = s["binning"], s["source"]
     if response.startswith("csi"):
         if dims["npe"] != len(binning["pe_edges"]) - 1 or dims["nt"] != len(binning["time_edges_us"]) - 1:
             raise InvalidSpecError(f"{name}: observed shape {tables['observed'].shape} does not match the binning")

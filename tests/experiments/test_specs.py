@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from nsijax.errors import InvalidInputError, InvalidSpecError
-from nsijax.experiments import Experiment, available, from_files, load, spec
-from nsijax.experiments import build
+from nsijax.experiments import Experiment, available, build, from_files, load, spec
 from nsijax.experiments.spec import DATA_DIR, read_spec, validate
 
 NAMES = ["charm", "coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020", "nutev"]

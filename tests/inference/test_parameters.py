@@ -1,7 +1,6 @@
 """Flat parameter names -> Params."""
 
 import jax
-
 import pytest
 
 from nsijax.errors import InvalidParamsError
