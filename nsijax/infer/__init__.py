@@ -1,7 +1,7 @@
 """Inference: fits, profile-likelihood scans, posteriors and Feldman-Cousins intervals."""
 
 from .exclusion import exclusion_limit
-from .feldman_cousins import feldman_cousins
+from .feldman_cousins import feldman_cousins, feldman_cousins_interval
 from .fit import RESULT_NAMES, FitResult, fit
 from .results import DELTA_CHI2, ScanResult
 from .sampling import numpyro_model, run_nuts
@@ -14,6 +14,7 @@ __all__ = [
     "ScanResult",
     "exclusion_limit",
     "feldman_cousins",
+    "feldman_cousins_interval",
     "fit",
     "numpyro_model",
     "profile_scan",

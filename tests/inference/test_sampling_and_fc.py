@@ -66,3 +66,17 @@ def test_feldman_cousins_counting():
             assert bool(acc) == bool(a_exact), s
     assert checked >= 8
     assert 4.0 <= out["interval"][1] < 5.25
+
+
+def test_feldman_cousins_on_coherent_data_runs():
+    """The experiment front end on CsI 2017 (smoke size: 2 grid points, 8 toys): finite, ordered output,
+    and the SM point eps = 0 accepted (its Wilks Delta chi^2 is < 1 for these data)."""
+    from nsijax import experiments
+    from nsijax.infer import feldman_cousins_interval
+
+    csi = experiments.load("coherent_csi_2017")
+    out = feldman_cousins_interval([csi], "eps_u_ee", np.array([0.0, 0.9]), bounds={"eps_u_ee": (-1.0, 1.0)},
+                              n_toys=8, progress=False, profile_steps=6)
+    assert np.all(np.isfinite(out["delta_chi2_obs"])) and np.all(np.isfinite(out["critical"]))
+    assert out["delta_chi2_obs"][0] < 1.0 < out["delta_chi2_obs"][1]
+    assert bool(out["accepted"][0])
