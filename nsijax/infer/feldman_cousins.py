@@ -35,6 +35,7 @@ def feldman_cousins(
     n_toys: int = 1000,
     seed: int = 0,
     progress: bool = True,
+    global_grid=None,
     **fit_kwargs,
 ) -> dict:
     """Unified confidence interval of ``poi`` on ``grid``.
@@ -47,6 +48,9 @@ def feldman_cousins(
             the global fits).
         init: starting values of the nuisances (profiled); fixed: held parameters.
         cl: confidence level; n_toys: pseudo-experiments per grid point.
+        global_grid: values of ``poi`` at which every data set's profile chi^2 is evaluated to seed
+            the global fit at the best of them; needed when chi^2(poi) has several minima (the CEvNS
+            weak-charge degeneracy), where a local fit from mu can stop in the wrong one.
 
     Returns:
         dict with ``grid``, ``delta_chi2_obs``, ``critical`` (CL quantile per point), ``accepted``
@@ -66,9 +70,15 @@ def feldman_cousins(
         r = fit(lambda th: chi2(th, data), dict(start), fixed=fx, **kw)
         return r.value, {k: r.params[k] for k in nuis}
 
+    seeds = None if global_grid is None else jnp.asarray(global_grid, dtype=float)
+
     def global_min(data, start):
-        r = fit(lambda th: chi2(th, data), {**dict(start), poi: start.get(poi, mid)}, fixed=fixed, **kw)
-        return r.value
+        x0 = start.get(poi, mid)
+        if seeds is not None:
+            vals = jax.vmap(lambda m: profile(m, data, start)[0])(seeds)
+            x0 = seeds[jnp.argmin(vals)]
+        r = fit(lambda th: chi2(th, data), {**dict(start), poi: x0}, fixed=fixed, **kw)
+        return jnp.minimum(r.value, jnp.min(vals)) if seeds is not None else r.value
 
     def delta(mu, data, start):
         v, p = profile(mu, data, start)
@@ -130,6 +140,7 @@ def feldman_cousins_interval(
     seed: int = 0,
     profile_steps: int = 12,
     progress: bool = True,
+    global_grid=None,
 ) -> dict:
     """Feldman-Cousins interval of one named parameter (see :mod:`nsijax.infer.parameters`) from
     binned Poisson experiments, every nuisance profiled inside the chi^2.
@@ -179,5 +190,6 @@ def feldman_cousins_interval(
 
     observed = jnp.concatenate([e.observed.ravel() for e in binned])
     return feldman_cousins(
-        chi2, expected, observed, poi, grid, fixed=fixed, bounds=bounds, cl=cl, n_toys=n_toys, seed=seed, progress=progress
+        chi2, expected, observed, poi, grid, fixed=fixed, bounds=bounds, cl=cl, n_toys=n_toys, seed=seed,
+        progress=progress, global_grid=global_grid,
     )

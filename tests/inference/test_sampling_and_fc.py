@@ -76,7 +76,7 @@ def test_feldman_cousins_on_coherent_data_runs():
 
     csi = experiments.load("coherent_csi_2017")
     out = feldman_cousins_interval([csi], "eps_u_ee", np.array([0.0, 0.9]), bounds={"eps_u_ee": (-1.0, 1.0)},
-                              n_toys=8, progress=False, profile_steps=6)
+                                   n_toys=8, progress=False, profile_steps=6, global_grid=np.linspace(-0.2, 0.6, 9))
     assert np.all(np.isfinite(out["delta_chi2_obs"])) and np.all(np.isfinite(out["critical"]))
     assert out["delta_chi2_obs"][0] < 1.0 < out["delta_chi2_obs"][1]
     assert bool(out["accepted"][0])
