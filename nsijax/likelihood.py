@@ -3,7 +3,10 @@
     chi2(params, experiments)           = sum_exp [ chi^2_BC(n, mu) + sum theta^2 ]  (+ Gaussian terms)
     log_likelihood(params, experiments) = sum_exp [ log L_Poisson(n, mu) - theta^2 / 2 ]  (- Gaussian terms / 2)
 
-so that chi2 = -2 (log_likelihood - log L_saturated) exactly (:mod:`nsijax.stats`). Nuisances are
+so that chi2 = -2 (log_likelihood - log L_saturated) exactly (:mod:`nsijax.stats`). Oscillation
+experiments (``kind = "oscillation"``: Borexino P_ee as Gaussian terms, the KamLAND spectrum as Poisson
+terms) are predicted by :mod:`nsijax.experiments.oscillation_data` from ``params.osc`` (None = NuFIT 6.0
+NO) and ``params.nsi``, and join the same sums. Nuisances are
 standard-normal pulls (prior N(0, 1)) stored in ``params.nuisances`` under
 ``"<experiment>.<nuisance>"``; their effects are those of :mod:`nsijax.experiments.response`.
 
@@ -33,6 +36,7 @@ from jaxtyping import Array, Float
 
 from . import stats
 from .errors import InvalidInputError, InvalidParamsError
+from .experiments import oscillation_data as _osc_data
 from .experiments import response as _response
 from .experiments.experiment import Experiment
 from .params import Params
@@ -81,8 +85,20 @@ def _theta(params: Params, exp: Experiment) -> Float[Array, " n"]:
     return jnp.stack([jnp.asarray(params.nuisance(k), dtype=float) for k in exp.nuisance_keys])
 
 
+def _physics(params: Params, exp: Experiment):
+    """The nuisance-independent part of an experiment's prediction, computed once per parameter point:
+    recoil rates (CEvNS), oscillated signal / P_ee (oscillation experiments), None (Gaussian)."""
+    if exp.kind == "gaussian":
+        return None
+    if exp.kind == "oscillation":
+        return _osc_data.physics(params, exp)
+    return recoil_rates(params, exp)
+
+
 def _mu(params: Params, exp: Experiment, theta, rates) -> Float[Array, "..."]:
     """Total expected counts per bin at pulls ``theta`` from precomputed recoil ``rates``."""
+    if exp.kind == "oscillation":
+        return _osc_data.expected(exp, theta, rates)
     return _response.total(_response.apply(exp, theta, rates, params.cevns_scale))
 
 
@@ -91,6 +107,9 @@ def _terms(params: Params, exp: Experiment, theta, rates) -> tuple[Array, Array,
     if exp.kind == "gaussian":
         pred = _response.gaussian_prediction(params, exp)
         g = stats.gaussian_chi2(pred, exp.observed, exp.tables["sigma"])
+        return -0.5 * g, g, jnp.zeros(())
+    if exp.kind == "oscillation" and exp.response == "solar_pee":
+        g = _osc_data.gaussian_chi2(exp, rates)
         return -0.5 * g, g, jnp.zeros(())
     mu = _mu(params, exp, theta, rates)
     return (
@@ -160,7 +179,7 @@ def _evaluate(params: Params, exps: tuple[Experiment, ...], mode: str, steps: in
     fitted = {}
     for exp in exps:
         theta = _theta(params, exp)
-        rates = None if exp.kind == "gaussian" else recoil_rates(params, exp)
+        rates = _physics(params, exp)
         if mode == "profile" and exp.kind != "gaussian":
             theta = _profile_theta(params, exp, rates, steps, fixed)
             fitted.update({k: theta[i] for i, k in enumerate(exp.nuisance_keys)})
@@ -174,6 +193,8 @@ def _evaluate(params: Params, exps: tuple[Experiment, ...], mode: str, steps: in
 def _run(params, experiments, nuisances, steps, fixed=()):
     exps = _as_tuple(experiments)
     _check_params(params, exps)
+    if any(e.kind == "oscillation" for e in exps):
+        _osc_data.osc_of(params)  # params.osc: OscParams or None (= NuFIT 6.0 NO), else a clear error
     if isinstance(fixed, str):
         fixed = (fixed,)
     known = {k for e in exps for k in e.nuisance_keys}

@@ -38,7 +38,8 @@ class Params(eqx.Module):
         zprime: a light vector mediator :class:`nsijax.ZPrime`, or None.
         mu_nu: effective neutrino magnetic moment per flavour, units of mu_B (scalar or (3,)).
         charge_radius: neutrino charge radius <r^2> per flavour in cm^2 (scalar or (3,)).
-        osc: oscillation parameters (unused by the short-baseline experiments here), or None.
+        osc: :class:`nsijax.oscillation.OscParams` used by the oscillation experiments (Borexino,
+            KamLAND; unused by the scattering ones), or None = NuFIT 6.0 normal-ordering best fit.
         nuisances: dict ``"<experiment>.<nuisance>" -> pull`` (standard-normal units; missing = 0).
         cevns_scale: multiplies every CEvNS component (1 = physics prediction). Used for the
             "SM shape, free normalisation" fits; leave at 1 for physics fits.

@@ -79,6 +79,10 @@ def expected_counts(params: Params, experiment: Experiment) -> dict[str, Float[A
 def _expected_counts(params: Params, exp: Experiment) -> dict[str, Array]:
     if exp.kind == "gaussian":
         return {"prediction": _response.gaussian_prediction(params, exp)}
+    if exp.kind == "oscillation":
+        from .experiments import oscillation_data as _osc  # local: oscillation_data imports the solver
+
+        return _osc.components(params, exp)
     theta = jnp.stack([params.nuisance(k) for k in exp.nuisance_keys])
     return _response.apply(exp, theta, recoil_rates(params, exp), params.cevns_scale)
 

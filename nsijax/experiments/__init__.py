@@ -2,7 +2,8 @@
 
 >>> from nsijax import experiments
 >>> experiments.available()
-['charm', 'coherent_csi_2017', 'coherent_csi_2021', 'coherent_lar_2020', 'nutev']
+['borexino_2018', 'charm', 'coherent_csi_2017', 'coherent_csi_2021', 'coherent_lar_2020',
+ 'kamland_2011', 'nutev']
 >>> csi = experiments.load("coherent_csi_2021")
 """
 

@@ -69,7 +69,8 @@ REQUIRED_TABLES["lar_2020_release"] = {**REQUIRED_TABLES["lar_2020"], "official_
 class Experiment(eqx.Module):
     """One experiment's data and detector model as a pytree.
 
-    Static (compile-time) fields: ``name``, ``kind`` ("coherent" or "gaussian"), ``response`` (the
+    Static (compile-time) fields: ``name``, ``kind`` ("coherent", "gaussian" or "oscillation", the
+    last in :mod:`nsijax.experiments.oscillation_data`), ``response`` (the
     detector model, see :mod:`nsijax.experiments.response`), ``target``, ``form_factor``,
     ``couplings``, ``nuisance_names``, ``bin_shape``, ``observables`` (Gaussian experiments).
 
@@ -164,6 +165,10 @@ def load(name: str, *, overrides: dict[str, Any] | None = None) -> Experiment:
     validate(s, where=f"{name} (with overrides)")
     if s["kind"] == "gaussian":
         return _gaussian(s)
+    if s["kind"] == "oscillation":
+        from .oscillation_data import build  # local: oscillation_data imports this module
+
+        return build(s, DATA_DIR / name)
     with np.load(DATA_DIR / name / "tables.npz", allow_pickle=False) as npz:
         tables = {k: np.asarray(npz[k], dtype=np.float64) for k in npz.files}
     return from_spec(s, tables)
@@ -180,6 +185,10 @@ def from_files(spec_path: str | pathlib.Path, tables_path: str | pathlib.Path | 
     s = read_spec(spec_path)
     if s["kind"] == "gaussian":
         return _gaussian(s)
+    if s["kind"] == "oscillation":
+        from .oscillation_data import build  # local: oscillation_data imports this module
+
+        return build(s, spec_path.parent)
     tables_path = spec_path.parent / "tables.npz" if tables_path is None else pathlib.Path(tables_path)
     if not tables_path.is_file():
         raise InvalidSpecError(f"{s['name']}: tables file not found: {tables_path}")

@@ -7,7 +7,8 @@ naming the offending field, e.g. ``coherent_csi_2017: source.distance_m must be 
 Schema version 1, common part (``kind = "coherent"``)::
 
     schema_version = 1, name, kind, response, description
-    [paper]    citation, arxiv, data_release, values_from_memory (list of field paths)
+    [paper]    citation, arxiv, data_release, values_from_memory (list of field paths still to verify),
+               values_corroborated (field paths checked against an independent source, named in comments)
     [source]   target, mass_kg, distance_m, protons_on_target, nu_per_proton, beam_exposure_gwhr,
                form_factor ("helm" | "klein_nystrand"), couplings ("tree" | "pdg")
     [detector] response-specific numbers
@@ -16,6 +17,8 @@ Schema version 1, common part (``kind = "coherent"``)::
     [validation]  published numbers used by the tests
 
 ``kind = "gaussian"`` specs (CHARM, NuTeV) have ``[[measurements]]`` instead of the source/binning.
+``kind = "oscillation"`` specs (Borexino, KamLAND) are validated by
+:func:`nsijax.experiments.oscillation_data.validate_spec`.
 """
 
 from __future__ import annotations
@@ -131,8 +134,13 @@ def validate(spec: Any, where: str = "spec") -> None:
         raise InvalidSpecError(f"{where}: schema_version must be {SCHEMA_VERSION}; got {version!r}")
     name = _string(spec, "name", where)
     where = f"{where} ({name})"
-    kind = _string(spec, "kind", where, {"coherent", "gaussian"})
+    kind = _string(spec, "kind", where, {"coherent", "gaussian", "oscillation"})
     _string(spec, "paper.citation", where)
+    if kind == "oscillation":  # solar / reactor data: nsijax/experiments/oscillation_data.py
+        from .oscillation_data import validate_spec
+
+        validate_spec(spec, where)
+        return
     if kind == "gaussian":
         ms = _get(spec, "measurements", where)
         if not isinstance(ms, list) or not ms:

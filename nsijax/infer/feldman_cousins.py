@@ -147,7 +147,8 @@ def feldman_cousins_interval(
 
     Toys replace the observed counts of all ``experiments`` at once with Poisson draws around the total
     expectation at (``poi`` = mu, nuisances profiled on the observed data). ``bounds`` should bound
-    ``poi`` (the global fits). Gaussian-term experiments (CHARM, NuTeV) are not resampled.
+    ``poi`` (the global fits). Only the binned COHERENT experiments are resampled; Gaussian-term and
+    oscillation experiments keep their observed values.
 
     Example:
         >>> csi = nsijax.experiments.load("coherent_csi_2017")

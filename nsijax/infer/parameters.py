@@ -8,6 +8,8 @@ Fits, scans, samplers and the command line speak in flat dicts ``name -> scalar`
     zprime_g, zprime_mass_mev, zprime_log10_g, zprime_log10_mass_mev
                        Z' coupling and mass (with the charges given to :func:`build_params`)
     mu_nu_<a>, charge_radius_<a>   per flavour a in {e, mu, tau} (mu_B; cm^2)
+    osc_theta12, osc_theta13, osc_theta23, osc_delta_cp (radians), osc_dm21, osc_dm31 (eV^2)
+                       oscillation parameters; the ones not given keep ``base.osc`` (default NuFIT 6.0 NO)
     cevns_scale        normalisation of every CEvNS component
     <experiment>.<nuisance>         a nuisance pull (standard-normal units)
 """
@@ -24,6 +26,7 @@ from ..params import Params
 from ..zprime import ZPrime
 
 _FERMIONS = ("u", "d", "e", "eL", "eR")
+_OSC = ("theta12", "theta13", "theta23", "delta_cp", "dm21", "dm31")
 _FLAVOURS = ("e", "mu", "tau")
 
 
@@ -35,6 +38,8 @@ def is_known(name: str) -> bool:
         parts = name[4:].split("_", 1)
         return len(parts) == 2 and parts[0] in _FERMIONS and parts[1] in COMPONENTS
     if name in ("zprime_g", "zprime_mass_mev", "zprime_log10_g", "zprime_log10_mass_mev", "cevns_scale"):
+        return True
+    if name.startswith("osc_") and name[4:] in _OSC:
         return True
     for prefix in ("mu_nu_", "charge_radius_"):
         if name.startswith(prefix) and name[len(prefix):] in _FLAVOURS:
@@ -48,6 +53,7 @@ def check_names(names) -> None:
         raise InvalidParamsError(
             f"unknown parameter names {bad}; use eps_<u|d|e|eL|eR>_<{'|'.join(COMPONENTS)}>, zprime_g, "
             "zprime_mass_mev (or zprime_log10_*), mu_nu_<e|mu|tau>, charge_radius_<e|mu|tau>, cevns_scale, "
+            f"osc_<{'|'.join(_OSC)}>, "
             "or '<experiment>.<nuisance>'"
         )
 
@@ -79,12 +85,18 @@ def build_params(theta: Mapping[str, object], *, zprime_charges: str | None = No
     r2 = jnp.stack([jnp.asarray(theta.get(f"charge_radius_{a}", 0.0), dtype=float) for a in _FLAVOURS])
     nuis = {k: jnp.asarray(v, dtype=float) for k, v in theta.items() if "." in k}
     base = base or Params()
+    osc = base.osc
+    if any(f"osc_{k}" in theta for k in _OSC):
+        from ..oscillation import OscParams
+
+        ref = osc if osc is not None else OscParams.nufit(ordering="normal")
+        osc = OscParams(*[theta.get(f"osc_{k}", getattr(ref, k)) for k in _OSC])
     out = Params(
         nsi=nsi,
         zprime=zprime,
         mu_nu=mu,
         charge_radius=r2,
-        osc=base.osc,
+        osc=osc,
         nuisances={**base.nuisances, **nuis},
         cevns_scale=theta.get("cevns_scale", base.cevns_scale),
     )

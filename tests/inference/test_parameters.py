@@ -29,3 +29,14 @@ def test_build_params_is_traceable_and_checks_names():
         build_params({"eps_q_ee": 0.1})
     with pytest.raises(InvalidParamsError, match="zprime_charges"):
         build_params({"zprime_g": 1e-5, "zprime_mass_mev": 10.0})
+
+
+def test_oscillation_parameter_names():
+    """osc_* names replace single oscillation parameters and keep the others at NuFIT (default)."""
+    from nsijax.oscillation import OscParams
+
+    ref = OscParams.nufit(ordering="normal")
+    p = build_params({"osc_theta12": 0.9, "osc_dm21": 7.0e-5})
+    assert float(p.osc.theta12) == 0.9 and float(p.osc.dm21) == 7.0e-5
+    assert float(p.osc.dm31) == float(ref.dm31) and float(p.osc.theta23) == float(ref.theta23)
+    assert build_params({"eps_u_ee": 0.1}).osc is None
