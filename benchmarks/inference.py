@@ -34,7 +34,7 @@ from likelihood import NumpyCsI2017  # noqa: E402
 import nsijax  # noqa: E402
 from nsijax import experiments  # noqa: E402
 from nsijax.infer import exclusion_limit, numpyro_model, profile_scan  # noqa: E402
-from nsijax.infer.parameters import build_params  # noqa: E402
+from nsijax.infer.parameters import build_params, zprime_chi2  # noqa: E402
 from nsijax.likelihood import chi2, log_likelihood, profile_nuisances  # noqa: E402
 
 
@@ -54,9 +54,7 @@ def bench_exclusion(n_mass: int, n_g: int) -> dict:
     chi2_sm = float(chi2(sm, exps, nuisances="profile"))
     base = nsijax.Params(nuisances=dict(profile_nuisances(sm, exps).nuisances))
 
-    def zchi2(lm, lg):
-        p = build_params({"zprime_log10_mass_mev": lm, "zprime_log10_g": lg}, zprime_charges="B-L", base=base)
-        return chi2(p, exps, nuisances="profile", profile_steps=4)
+    zchi2 = zprime_chi2(exps, "B-L", base=base)
 
     lm = np.linspace(0.0, 4.0, n_mass)
     lg = np.linspace(-6.5, -1.5, n_g)

@@ -153,28 +153,33 @@ def _have_matplotlib() -> bool:
     return True
 
 
-def _scan(args: argparse.Namespace) -> int:
+def _params_and_experiments(args: argparse.Namespace, command: str, usage: str):
+    """--param axes and loaded experiments of ``nsijax scan`` / ``nsijax sample`` (flags over TOML)."""
     from nsijax import experiments
     from nsijax.errors import NsijaxError
-    from nsijax.infer import profile_scan
-    from nsijax.infer.parameters import build_params, check_names
-    from nsijax.likelihood import chi2
+    from nsijax.infer.parameters import check_names
 
-    cfg = _read_config(args.config, "scan")
+    cfg = _read_config(args.config, command)
     params = args.param or cfg.get("param", [])
     exp_names = args.experiments or cfg.get("experiments", ["coherent_csi_2021"])
     if not params:
-        raise SystemExit("nsijax scan: give at least one --param name=lo:hi:n")
-    grid = dict(_parse_axis(p) for p in params)
+        raise SystemExit(f"nsijax {command}: give at least one --param {usage}")
+    axes = dict(_parse_axis(p) for p in params)
     try:
-        check_names(grid)
+        check_names(axes)
         exps = [experiments.load(n) for n in exp_names]
     except NsijaxError as e:
-        raise SystemExit(f"nsijax scan: {e}") from None
-    charges = args.zprime_charges
+        raise SystemExit(f"nsijax {command}: {e}") from None
+    return params, axes, exp_names, exps
 
-    def loss(theta):
-        return chi2(build_params(theta, zprime_charges=charges), exps, nuisances="profile")
+
+def _scan(args: argparse.Namespace) -> int:
+    from nsijax.infer import profile_scan
+    from nsijax.infer.parameters import profiled_chi2
+
+    params, grid, exp_names, exps = _params_and_experiments(args, "scan", "name=lo:hi:n")
+    charges = args.zprime_charges
+    loss = profiled_chi2(exps, zprime_charges=charges)
 
     res = profile_scan(loss, {}, grid, chunk_size=args.chunk_size, checkpoint=Path(args.output) / "scan_checkpoint.npz",
                        progress=not args.quiet, refine_best=False)
@@ -195,25 +200,13 @@ def _scan(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     import numpyro.distributions as dist
 
-    from nsijax import experiments
-    from nsijax.errors import NsijaxError
     from nsijax.infer import numpyro_model, run_nuts
-    from nsijax.infer.parameters import build_params, check_names
+    from nsijax.infer.parameters import build_params
     from nsijax.likelihood import log_likelihood
 
-    cfg = _read_config(args.config, "sample")
-    params = args.param or cfg.get("param", [])
-    exp_names = args.experiments or cfg.get("experiments", ["coherent_csi_2021"])
-    if not params:
-        raise SystemExit("nsijax sample: give at least one --param name=lo:hi (uniform prior)")
-    bounds = dict(_parse_axis(p) for p in params)
+    params, bounds, exp_names, exps = _params_and_experiments(args, "sample", "name=lo:hi (uniform prior)")
     if any(not isinstance(b, tuple) for b in bounds.values()):
         raise SystemExit("nsijax sample: --param takes name=lo:hi (prior bounds), not a grid")
-    try:
-        check_names(bounds)
-        exps = [experiments.load(n) for n in exp_names]
-    except NsijaxError as e:
-        raise SystemExit(f"nsijax sample: {e}") from None
 
     def ll(theta):
         return log_likelihood(build_params(theta), exps, nuisances="profile")

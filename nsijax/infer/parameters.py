@@ -101,3 +101,27 @@ def build_params(theta: Mapping[str, object], *, zprime_charges: str | None = No
         cevns_scale=theta.get("cevns_scale", base.cevns_scale),
     )
     return out
+
+
+def profiled_chi2(experiments, *, zprime_charges: str | None = None, base: Params | None = None, profile_steps: int = 12):
+    """``loss(theta)``: chi^2 of ``experiments`` at the named parameters ``theta`` with every nuisance
+    profiled (Gauss-Newton started from the pulls in ``base``) — the loss of scans, fits and the CLI."""
+    from ..likelihood import chi2
+
+    def loss(theta):
+        p = build_params(theta, zprime_charges=zprime_charges, base=base)
+        return chi2(p, experiments, nuisances="profile", profile_steps=profile_steps)
+
+    return loss
+
+
+def zprime_chi2(experiments, charges: str, *, base: Params | None = None, profile_steps: int = 4):
+    """``f(log10_mass_mev, log10_g)``: profiled chi^2 with a Z' of preset ``charges``, the signature of
+    :func:`nsijax.infer.exclusion_limit`. Pass ``base`` with the SM best-fit pulls as warm start: a few
+    Gauss-Newton steps then suffice (4 steps reach 1e-7 in chi^2 on CsI 2021 + LAr 2020)."""
+    loss = profiled_chi2(experiments, zprime_charges=charges, base=base, profile_steps=profile_steps)
+
+    def f(log10_mass_mev, log10_g):
+        return loss({"zprime_log10_mass_mev": log10_mass_mev, "zprime_log10_g": log10_g})
+
+    return f

@@ -22,7 +22,7 @@ import numpy as np
 from .. import experiments as _experiments
 from ..errors import InvalidInputError
 from ..infer import DELTA_CHI2, ScanResult, exclusion_limit, profile_scan
-from ..infer.parameters import build_params
+from ..infer.parameters import profiled_chi2, zprime_chi2
 from ..likelihood import chi2, profile_nuisances
 from ..params import Params
 
@@ -88,13 +88,6 @@ class StudyConfig:
         return cls(**vals)
 
 
-def _loss(exps, profile_steps, zprime_charges=None):
-    def f(theta):
-        return chi2(build_params(theta, zprime_charges=zprime_charges), exps, nuisances="profile", profile_steps=profile_steps)
-
-    return f
-
-
 def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots: bool = True) -> dict:
     """Run the study, write ``summary.json``, the scan files and PNG plots to ``output``."""
     config.validate()
@@ -114,7 +107,7 @@ def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots
     if progress:
         print(f"Standard Model: chi2 = {chi2_sm:.2f} for {n_bins} bins ({', '.join(config.experiments)})", flush=True)
 
-    loss = _loss(exps, config.profile_steps)
+    loss = profiled_chi2(exps, profile_steps=config.profile_steps)
     ck = out / "checkpoints"
 
     # 2. 1D profiles
@@ -152,12 +145,7 @@ def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots
         if progress:
             print(f"Z' {preset}: {config.n_mass} masses x {config.n_g} couplings + refinement ...", flush=True)
         t0 = time.perf_counter()
-
-        def zchi2(log10_m, log10_g, preset=preset):
-            theta = {"zprime_log10_mass_mev": log10_m, "zprime_log10_g": log10_g}
-            p = build_params(theta, zprime_charges=preset, base=base)
-            return chi2(p, exps, nuisances="profile", profile_steps=config.zprime_profile_steps)
-
+        zchi2 = zprime_chi2(exps, preset, base=base, profile_steps=config.zprime_profile_steps)
         ex = exclusion_limit(zchi2, lm, lg, chi2_sm=chi2_sm, level=config.level_1d)
         delta = ex["grid_delta_chi2"]
         r = ScanResult(
