@@ -91,10 +91,8 @@ class ZPrime(eqx.Module):
     loop_mixing: bool = eqx.field(static=True, default=False)
 
     def __init__(self, g, mass_mev, charges="universal", kinetic_mixing=0.0):
-        self.g = check(
-            as_float(g, "g"), ~jnp.isfinite(as_float(g, "g")), "Z' coupling g must be finite",
-            InvalidParamsError,
-        )
+        g = as_float(g, "g")
+        self.g = check(g, ~jnp.isfinite(g), "Z' coupling g must be finite", InvalidParamsError)
         m = as_float(mass_mev, "mass_mev")
         self.mass_mev = check(
             m, ~jnp.isfinite(m) | (m <= 0), "Z' mass_mev must be finite and > 0 (MeV)", InvalidParamsError
