@@ -46,6 +46,23 @@ OSC_RESPONSES: dict[str, tuple[str, ...]] = {
     "reactor_spectrum": ("norm", "background", "geonu"),
 }
 
+#: Responses implemented in their own module of :mod:`nsijax.experiments` (one concept per module).
+#: Each module provides ``validate_spec(spec, where)``, ``build(spec, folder) -> Experiment``,
+#: ``physics(params, exp)`` (nuisance-independent part, once per parameter point),
+#: ``expected(exp, theta, phys)`` (Poisson means per bin at pulls ``theta``) and
+#: ``components(params, exp)`` (mapping of named counts per bin at the pulls in ``params``).
+EXTERNAL_RESPONSES: dict[str, str] = {
+    "globes_beam": "long_baseline",
+    "sno_d2o": "sno",
+}
+
+
+def _module(response: str):
+    import importlib
+
+    return importlib.import_module(f"{__package__}.{EXTERNAL_RESPONSES[response]}")
+
+
 #: Inverse-beta-decay constants [MeV]: neutron-proton mass difference, electron mass.
 DELTA_NP_MEV = 1.29333
 M_E_MEV = 0.51099895
@@ -75,7 +92,10 @@ def osc_of(params) -> OscParams:
 def validate_spec(spec: dict, where: str) -> None:
     from .spec import _edges, _number, _string  # local: spec imports nothing from here
 
-    response = _string(spec, "response", where, set(OSC_RESPONSES))
+    response = _string(spec, "response", where, set(OSC_RESPONSES) | set(EXTERNAL_RESPONSES))
+    if response in EXTERNAL_RESPONSES:
+        _module(response).validate_spec(spec, where)
+        return
     if response == "solar_pee":
         _string(spec, "data.file", where)
         _string(spec, "data.solar_model", where, {"GS98", "AGSS09"})
@@ -185,7 +205,9 @@ def _read_borexino(path: pathlib.Path) -> list[dict[str, Any]]:
 # building the Experiment pytrees
 
 
-def _experiment(s, *, observed, observables, nuisance_sigma, tables):
+def _experiment(s, *, observed, observables, nuisance_sigma, tables, nuisance_names=None):
+    """An oscillation :class:`~nsijax.experiments.Experiment` (the scattering-only leaves are placeholders).
+    ``nuisance_names`` defaults to ``OSC_RESPONSES[s["response"]]``."""
     from .experiment import Experiment  # local: experiment.py imports this module lazily
 
     z = jnp.zeros((1,))
@@ -196,7 +218,7 @@ def _experiment(s, *, observed, observables, nuisance_sigma, tables):
         target="",
         form_factor="",
         couplings="",
-        nuisance_names=OSC_RESPONSES[s["response"]],
+        nuisance_names=tuple(OSC_RESPONSES[s["response"]] if nuisance_names is None else nuisance_names),
         bin_shape=tuple(int(n) for n in np.shape(observed)),
         observables=tuple(observables),
         observed=jnp.asarray(observed, dtype=float),
@@ -213,6 +235,8 @@ def _experiment(s, *, observed, observables, nuisance_sigma, tables):
 def build(s: dict[str, Any], folder: pathlib.Path):
     """Build an oscillation :class:`~nsijax.experiments.Experiment` from a validated spec and its folder."""
     folder = pathlib.Path(folder)
+    if s["response"] in EXTERNAL_RESPONSES:
+        return _module(s["response"]).build(s, folder)
     if s["response"] == "solar_pee":
         return _build_solar_pee(s, folder)
     return _build_reactor(s, folder)
@@ -365,6 +389,8 @@ def reactor_survival(params, exp):
 def physics(params, exp):
     """Parameter-dependent part computed once per point (no nuisances): P_ee predictions (solar) or the
     oscillated reactor signal per prompt bin (KamLAND)."""
+    if exp.response in EXTERNAL_RESPONSES:
+        return _module(exp.response).physics(params, exp)
     if exp.response == "solar_pee":
         return solar_pee_prediction(params, exp)
     if exp.response == "reactor_spectrum":
@@ -373,7 +399,9 @@ def physics(params, exp):
 
 
 def expected(exp, theta, phys):
-    """Expected counts per bin of a ``reactor_spectrum`` experiment at pulls ``theta``."""
+    """Expected counts per bin of a Poisson oscillation experiment at pulls ``theta``."""
+    if exp.response in EXTERNAL_RESPONSES:
+        return _module(exp.response).expected(exp, theta, phys)
     s = exp.nuisance_sigma
     t = exp.tables
     return (
@@ -386,6 +414,8 @@ def expected(exp, theta, phys):
 def components(params, exp):
     """Prediction by component at the pulls in ``params`` (for :func:`nsijax.rates.expected_counts`):
     ``{"prediction": P_ee}`` (solar) or ``{"reactor", "background", "geonu"}`` counts per bin (KamLAND)."""
+    if exp.response in EXTERNAL_RESPONSES:
+        return _module(exp.response).components(params, exp)
     phys = physics(params, exp)
     if exp.response == "solar_pee":
         return {"prediction": phys}
