@@ -5,9 +5,11 @@ Conventions (PHYSICS.md, Statistics):
     chi^2_BC      = 2 sum_i [ mu_i - n_i + n_i ln(n_i / mu_i) ]  = -2 (log L - log L_saturated)
     (S. Baker & R. D. Cousins, Nucl. Instrum. Meth. 221 (1984) 437.)
 
-Floor: expected counts below :data:`MU_FLOOR` are replaced by it inside the logarithm, so a bin with
+Floors: expected counts below :data:`MU_FLOOR` are replaced by it inside the logarithm, so a bin with
 observed counts but (numerically) zero expectation gives a large but finite penalty and a finite
 (zero) gradient instead of -inf / NaN. Bins with n = 0 contribute mu exactly (no logarithm).
+A negative expectation (only possible from a detector model pushed outside its domain) counts as 0
+in the linear term too, so chi^2 >= 0 and log L <= log L_saturated always hold.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _safe_log_mu(n, mu):
 def poisson_log_likelihood(observed: Float[Array, "..."], expected: Float[Array, "..."]) -> Float[Array, ""]:
     """sum_i [n_i ln mu_i - mu_i - ln n_i!] over all bins (mu floored at MU_FLOOR in the log)."""
     n = jnp.asarray(observed)
-    mu = jnp.asarray(expected)
+    mu = jnp.maximum(jnp.asarray(expected), 0.0)
     return jnp.sum(n * _safe_log_mu(n, mu) - mu - gammaln(n + 1.0))
 
 
@@ -40,7 +42,7 @@ def poisson_saturated_log_likelihood(observed: Float[Array, "..."]) -> Float[Arr
 def baker_cousins_chi2(observed: Float[Array, "..."], expected: Float[Array, "..."]) -> Float[Array, ""]:
     """Poisson chi^2 of Baker & Cousins: 2 sum [mu - n + n ln(n/mu)] (>= 0, 0 iff mu = n)."""
     n = jnp.asarray(observed)
-    mu = jnp.asarray(expected)
+    mu = jnp.maximum(jnp.asarray(expected), 0.0)
     n_log_n = jnp.where(n > 0, n * jnp.log(jnp.where(n > 0, n, 1.0)), 0.0)
     return 2.0 * jnp.sum(mu - n + n_log_n - n * _safe_log_mu(n, mu))
 

@@ -44,6 +44,22 @@ def test_fit_main_job_tiny(tmp_path):
     assert "Standard Model chi2" in out.stdout
 
 
+def test_fit_joint_tiny(tmp_path):
+    """`nsijax fit --joint` on a 3-point theta12 grid with cheap experiments writes its results and plot."""
+    cfg = tmp_path / "joint.toml"
+    cfg.write_text("[joint]\noscillation = ['borexino_2018']\nscattering = ['charm']\nquarks = ['d']\n"
+                   "n_theta12 = 3\ntheta12_min_deg = 34.0\ntheta12_max_deg = 56.0\n")
+    out_dir = tmp_path / "joint"
+    out = run("fit", "--joint", "--config", str(cfg), "--output", str(out_dir), "--quiet")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    summary = json.loads((out_dir / "lma_dark.json").read_text())
+    res = summary["results"]["d"]
+    assert set(res) == {"oscillation", "joint"}
+    assert res["oscillation"]["dark"]["theta12_deg"] == 56.0 and res["oscillation"]["lma"]["theta12_deg"] == 34.0
+    assert (out_dir / "lma_dark.png").exists() and (out_dir / "lma_dark_d_joint.npz").exists()
+    assert "Delta chi2(dark - LMA)" in out.stdout
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -53,6 +69,9 @@ def test_fit_main_job_tiny(tmp_path):
         (["scan", "--param", "eps_u_xx=-1:1:5"], "unknown parameter names"),
         (["scan", "--param", "eps_u_ee=1:-1:5"], "lo < hi"),
         (["sample", "--param", "eps_u_ee=-1:1:5"], "prior bounds"),
+        (["fit", "--joint", "--zprime", "B-L"], "does not apply"),
+        (["fit", "--joint", "--experiments", "coherent_csi_2021"], "oscillation must list"),
+        (["fit", "--joint", "--experiments", "coherent_nai"], "unknown experiment"),
     ],
 )
 def test_bad_settings_fail_clearly(args, message):

@@ -3,7 +3,7 @@
 >>> from nsijax import experiments
 >>> experiments.available()
 ['borexino_2018', 'charm', 'coherent_csi_2017', 'coherent_csi_2021', 'coherent_lar_2020',
- 'kamland_2011', 'nutev']
+ 'dune_tdr', 'kamland_2011', 'nutev', 'sno_d2o_2002']
 >>> csi = experiments.load("coherent_csi_2021")
 """
 

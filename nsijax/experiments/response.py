@@ -71,7 +71,8 @@ def csi_poisson_2017(exp: Experiment, theta, rates, scale) -> dict[str, Array]:
 
     def eff(x):
         step = jnp.where(x < 5.0, 0.0, jnp.where(x < 6.0, 0.5, 1.0))
-        return a / (1.0 + jnp.exp(-k * (x - x0))) * step
+        # floor at zero: extreme pulls of (a, k, x0) must not make the efficiency (and mu) negative
+        return jnp.maximum(a / (1.0 + jnp.exp(-k * (x - x0))), 0.0) * step
 
     spec = (rates @ prob) * eff(t["pe_centres"])  # (3, n_max)
     spec_pe = spec @ t["pe_aggregate"]  # (3, nPE)

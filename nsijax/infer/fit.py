@@ -85,17 +85,19 @@ def _minimise_lbfgs(f, u0, max_steps, tol):
     return u, optax.tree_utils.tree_get(state, "count")
 
 
-def _minimise_adam(f, u0, steps, lr=0.05):
+def _minimise_adam(f, u0, steps, active, lr=0.05):
+    """``steps`` Adam steps from ``u0`` if ``active`` (else none: a while loop, so a vmapped batch of
+    fits runs the fallback only as long as one of its members needs it)."""
     opt = optax.adam(lr)
 
-    def body(carry, _):
-        u, s = carry
+    def body(carry):
+        i, u, s = carry
         g = jax.grad(f)(u)
         g = jnp.where(jnp.isfinite(g), g, 0.0)
         upd, s = opt.update(g, s, u)
-        return (optax.apply_updates(u, upd), s), None
+        return i + 1, optax.apply_updates(u, upd), s
 
-    (u, _), _ = jax.lax.scan(body, (u0, opt.init(u0)), None, length=steps)
+    _, u, _ = jax.lax.while_loop(lambda c: (c[0] < steps) & active, body, (jnp.zeros((), int), u0, opt.init(u0)))
     return u
 
 
@@ -151,7 +153,7 @@ def fit(
     bad = ~jnp.isfinite(val) | ~jnp.isfinite(gn)
     result = jnp.where(bad, NONFINITE, jnp.where(gn < tol, SUCCESS, MAX_STEPS))
     if fallback_steps:
-        u_fb = _minimise_adam(f, u0, fallback_steps)
+        u_fb = _minimise_adam(f, u0, fallback_steps, bad)
         use_fb = bad & jnp.isfinite(f(u_fb))
         u = jnp.where(use_fb, u_fb, u)
         val = f(u)

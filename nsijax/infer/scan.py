@@ -117,6 +117,7 @@ def profile_scan(
     progress: bool = True,
     label: str = "profile scan",
     refine_best: bool = True,
+    warm_start: bool = True,
     **fit_kwargs,
 ) -> ScanResult:
     """Profile ``loss`` (a chi^2) over the Cartesian ``grid`` of the scanned parameters.
@@ -132,6 +133,8 @@ def profile_scan(
         progress: show a progress bar.
         refine_best: refine the best grid point by a fit with the scanned parameters free too (costs
             one more compilation); if False, the grid minimum defines Delta chi^2 = 0.
+        warm_start: start each chunk from the previous chunk's last solution (default); if False,
+            every point starts from ``init`` (for multi-start scans of multimodal profiles).
         fit_kwargs: passed to :func:`nsijax.infer.fit`.
 
     Returns:
@@ -172,7 +175,7 @@ def profile_scan(
     for lo in range(0, n, chunk):
         idx = np.arange(lo, min(lo + chunk, n))
         if done[idx].all():
-            if prof:
+            if prof and warm_start:
                 start = {k: jnp.asarray(profiled[k][idx[-1]]) for k in prof}
             continue
         batch = np.concatenate([pts[idx], np.repeat(pts[idx[-1:]], chunk - len(idx), axis=0)])
@@ -186,7 +189,7 @@ def profile_scan(
         for k in prof:
             profiled[k][idx] = np.asarray(p[k])[:m]
         done[idx] = True
-        if prof:  # warm start the next chunk from this chunk's last point (its neighbour on the grid)
+        if prof and warm_start:  # warm start the next chunk from this chunk's last point (its neighbour)
             ok = np.isfinite(profiled[prof[0]][idx[-1]])
             if ok:
                 start = {k: jnp.asarray(profiled[k][idx[-1]]) for k in prof}

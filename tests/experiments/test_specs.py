@@ -13,7 +13,10 @@ from nsijax.errors import InvalidInputError, InvalidSpecError
 from nsijax.experiments import Experiment, available, build, from_files, load, spec
 from nsijax.experiments.spec import DATA_DIR, read_spec, validate
 
-NAMES = ["borexino_2018", "charm", "coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020", "kamland_2011", "nutev"]
+NAMES = [
+    "borexino_2018", "charm", "coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020", "dune_tdr",
+    "kamland_2011", "nutev", "sno_d2o_2002",
+]
 COHERENT = ["coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020"]
 
 

@@ -1,0 +1,112 @@
+"""DUNE (TDR GLoBES configuration) benchmark: chi^2 value and value+grad, and the event-rate calculation
+against jaxnu's GLoBES loader on the same files, same machine, same run.
+
+Cases (timings of jitted calls after compilation; compile + first call reported separately):
+  rates          per-entry event rates (32 channel entries x 66 bins, 99 sampling energies, nu + nu-bar)
+                 -- nsijax ``long_baseline.physics`` vs jaxnu ``globes.GlobesExperiment.spectra``
+  chi2           Poisson chi^2 at given pulls (nuisances="given"), 15 parameters (6 oscillation + 9 eps^d)
+  chi2_profile   the same with the 9 nuisances profiled (12 Gauss-Newton steps)
+  *_grad         value_and_grad w.r.t. the 15 parameters
+
+Usage: python benchmarks/dune.py [--smoke] [--repeat N] [--min-time S]
+Writes benchmarks/results/dune-<platform>.json (nothing with --smoke) and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import _common  # noqa: E402
+
+from nsijax.experiments import load  # noqa: E402
+from nsijax.experiments import long_baseline as lb  # noqa: E402
+from nsijax.experiments.spec import DATA_DIR  # noqa: E402
+from nsijax.likelihood import chi2  # noqa: E402
+from nsijax.nsi import NSI  # noqa: E402
+from nsijax.oscillation import OscParams  # noqa: E402
+from nsijax.params import Params  # noqa: E402
+
+OSC = OscParams.nufit()
+_EPS_D = [0.01, 0.0, 0.0, 0.02, 0.01, -0.01, 0.0, 0.0, 0.0]  # eps^d in nsijax.nsi.COMPONENTS order
+#: 6 oscillation parameters (near NuFIT 6.0, off the Asimov point) + 9 NSI components.
+X0 = jnp.array([OSC.theta12, OSC.theta13, OSC.theta23 + 0.02, OSC.delta_cp + 0.3, OSC.dm21, OSC.dm31, *_EPS_D])
+
+
+def _params(x):
+    return Params(osc=OscParams(*x[:6]), nsi=NSI(eps_d=x[6:]))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="short timing loops (CI)")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--min-time", type=float, default=0.2, help="seconds per timing round")
+    args = ap.parse_args(argv)
+    repeat, min_time = (1, 0.01) if args.smoke else (args.repeat, args.min_time)
+
+    exp = load("dune_tdr")
+    rows = []
+
+    def add(case, code, fn, *a):
+        """Time ``fn(*a)`` (compile + first call, then steady state); returns the row for extra columns."""
+        first, best = _common.time_jitted(fn, *a, repeat=repeat, min_time=min_time)
+        rows.append({"case": case, "code": code, "compile_s": round(first, 3), "time_ms": round(1e3 * best, 4)})
+        return rows[-1]
+
+    rates = jax.jit(lambda x: lb.physics(_params(x), exp))
+    row = add("rates", "nsijax", rates, X0)  # (time first: the right side of an assignment runs first)
+    row["total"] = round(float(rates(X0).sum()), 3)
+
+    try:
+        import jaxnu
+    except ImportError:  # pragma: no cover - jaxnu is optional
+        jaxnu = None
+    if jaxnu is not None:
+        # jaxnu applies the physical POT x nucleons normalisation, not @norm: convert (see tests/oscillation_experiments/test_dune.py)
+        scale = 1.017718e17 / (1284.9**2 * 1e20 * 1e-4 * 6.02214076e23 * 1e9 * 1e-38)
+        g = jaxnu.globes.load(str(DATA_DIR / "dune_tdr" / "globes" / "DUNE_GLoBES.glb"), scale=scale)
+        wins = {r: jnp.asarray(w) for r, w in g.windows.items()}
+
+        def jrates(x):
+            p = jaxnu.OscParams(*x[:6])
+            return jnp.stack([jnp.where(wins[r], s, 0.0) for r, s in g.spectra(p).items()])
+
+        jr = jax.jit(jrates)
+        x_sm = X0.at[6:].set(0.0)  # jaxnu's GLoBES path: Standard Model here (its NSI takes another type)
+        row = add("rates", "jaxnu", jr, x_sm)
+        row["total"] = round(float(jr(x_sm).sum()), 3)
+        row["nsijax_total_same_point"] = round(float(rates(x_sm).sum()), 3)
+
+    for mode, case in (("given", "chi2"), ("profile", "chi2_profile")):
+        f = lambda x, mode=mode: chi2(_params(x), exp, nuisances=mode)
+        val = jax.jit(f)
+        vg = jax.jit(jax.value_and_grad(f))
+        row = add(case, "nsijax", val, X0)
+        row["chi2"] = round(float(val(X0)), 4)
+        row = add(case + "_grad", "nsijax", vg, X0)
+        row["params"] = int(X0.size)
+
+    _common.print_table(
+        rows, ["case", "code", "compile_s", "time_ms", "total", "nsijax_total_same_point", "chi2", "params"]
+    )
+    if not args.smoke:  # smoke runs (CI) time nothing worth keeping
+        path = _common.write_json(
+            "dune", {"experiment": "dune_tdr", "bins": exp.n_bins, "nuisances": len(exp.nuisance_names), "rows": rows}
+        )
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

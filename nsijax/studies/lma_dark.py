@@ -1,0 +1,242 @@
+"""The joint study: LMA versus LMA-Dark from oscillation data alone and together with COHERENT.
+
+Oscillations see only differences of the diagonal matter NSI at q^2 = 0; the generalized
+mass-ordering degeneracy (PHYSICS.md) maps the LMA solution (theta12 < 45 deg) onto the "dark" one
+(theta12 > 45 deg) with eps_ee - eps_mumu ~ -2 / (2 + Y_n) (up quarks) or -2 / (1 + 2 Y_n) (down
+quarks). CEvNS measures eps^q_ee and eps^q_mumu separately and so can tell the two apart
+(Coloma, Gonzalez-Garcia, Maltoni, Schwetz, arXiv:1708.02899).
+
+For each quark (u, d) and each data set (oscillation experiments alone, then with the scattering
+experiments added) the study profiles chi^2 over a grid of theta12 (dm21, eps^q_ee and
+eps^q_mumu = eps^q_tautau profiled, every nuisance profiled; theta13, theta23, delta_CP, dm31 at
+NuFIT 6.0 NO). Each grid point is fitted from several starting points (the LMA and dark images and
+the COHERENT-degenerate solution eps_ee ~ eps_mumu ~ 0.35) and the lowest chi^2 is kept, because
+the joint chi^2 has separate minima. Results: ``lma_dark.json`` (the Delta chi^2 of the dark side for
+each quark and data set, best fits, inputs), one ScanResult (JSON + NPZ) per profile, and
+``lma_dark.png``. Scans run as vmapped chunks with progress bars and resume from checkpoints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import time
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+
+from .. import experiments as _experiments
+from ..errors import InvalidInputError
+from ..infer import profile_scan
+from ..infer.results import ScanResult
+from ..likelihood import chi2
+from ..nsi import NSI
+from ..oscillation import OscParams
+from ..params import Params
+
+
+@dataclasses.dataclass
+class LMADarkConfig:
+    """Settings of the LMA-Dark study (also read from a TOML table ``[joint]``)."""
+
+    oscillation: tuple[str, ...] = ("borexino_2018", "kamland_2011", "sno_d2o_2002")
+    scattering: tuple[str, ...] = ("coherent_csi_2021", "coherent_lar_2020")
+    quarks: tuple[str, ...] = ("u", "d")
+    theta12_min_deg: float = 25.0
+    theta12_max_deg: float = 65.0
+    n_theta12: int = 21
+    dm21_min: float = 6.0  # 1e-5 eV^2
+    dm21_max: float = 9.5
+    eps_min: float = -3.0
+    eps_max: float = 2.0
+    profile_steps: int = 12
+    # L-BFGS settings of each profiled fit (chi^2 gradient tolerance; iterations; Adam fallback steps)
+    fit_tol: float = 1e-4
+    fit_max_steps: int = 100
+    fit_fallback_steps: int = 100
+    # one grid point per jitted call, warm-started from its neighbour: vmapped batches (chunk_size > 1)
+    # of these fits hang in XLA:CPU's thread pool on jaxlib 0.10 (a known XLA issue with vmapped
+    # while loops, see README "Known issues"); on GPU larger chunks are fine
+    chunk_size: int = 1
+
+    @classmethod
+    def fast(cls) -> LMADarkConfig:
+        """A coarse theta12 grid (quick looks and tests)."""
+        return cls(n_theta12=9, theta12_min_deg=30.0, theta12_max_deg=62.0)
+
+    def validate(self) -> LMADarkConfig:
+        known = set(_experiments.available())
+        bad = [e for e in (*self.oscillation, *self.scattering) if e not in known]
+        if bad:
+            raise InvalidInputError(f"unknown experiments {bad}; available: {sorted(known)}")
+        kinds = {n: _experiments.spec(n)["kind"] for n in (*self.oscillation, *self.scattering)}
+        not_osc = [n for n in self.oscillation if kinds[n] != "oscillation"]
+        if not_osc or not self.oscillation:
+            raise InvalidInputError(f"oscillation must list oscillation experiments; these are not: {not_osc}")
+        if any(kinds[n] == "oscillation" for n in self.scattering):
+            raise InvalidInputError("scattering must list scattering (COHERENT, CHARM, NuTeV) experiments")
+        if not set(self.quarks) <= {"u", "d"} or not self.quarks:
+            raise InvalidInputError(f"quarks must be a non-empty subset of ('u', 'd'); got {self.quarks}")
+        if not 0.0 < self.theta12_min_deg < 45.0 < self.theta12_max_deg < 90.0:
+            raise InvalidInputError("theta12 range must straddle 45 deg inside (0, 90)")
+        if self.n_theta12 < 3 or self.chunk_size < 1:
+            raise InvalidInputError("n_theta12 must be >= 3 and chunk_size >= 1")
+        if not (0 < self.dm21_min < self.dm21_max) or not (self.eps_min < 0 < self.eps_max):
+            raise InvalidInputError("need 0 < dm21_min < dm21_max and eps_min < 0 < eps_max")
+        return self
+
+    @classmethod
+    def from_mapping(cls, d: dict, base: LMADarkConfig | None = None) -> LMADarkConfig:
+        base = base or cls()
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise InvalidInputError(f"unknown settings {sorted(unknown)}; known: {sorted(names)}")
+        vals = dataclasses.asdict(base)
+        for k, v in d.items():
+            vals[k] = tuple(v) if isinstance(v, list) else v
+        return cls(**vals)
+
+
+#: Solar Y_n = n_n / n_e averaged over the 8B production region (B23 GS98, nsijax.sun): sets the
+#: LMA-Dark image eps_ee - eps_mumu = -2 / (2 + Y_n) (u) or -2 / (1 + 2 Y_n) (d), PHYSICS.md.
+SOLAR_YN_8B = 0.46
+
+
+def starts(quark: str, joint: bool) -> tuple[tuple[float, float], ...]:
+    """Starting points (eps_ee, eps_mumu) of the fits at every theta12: the SM and the dark image of
+    ``quark``; with scattering data also the COHERENT-degenerate solution eps_ee ~ eps_mumu ~ 0.35 and
+    its dark counterpart (eps_ee ~ 0, eps_mumu ~ 0.4)."""
+    image = -2.0 / (2.0 + SOLAR_YN_8B) if quark == "u" else -2.0 / (1.0 + 2.0 * SOLAR_YN_8B)
+    base = ((0.0, 0.0), (image, 0.0))
+    return base + ((0.35, 0.35), (0.0, 0.4)) if joint else base
+
+
+def joint_params(theta: dict, quark: str, base: OscParams | None = None) -> Params:
+    """:class:`nsijax.Params` from the study's named scalars: ``theta12_deg``, ``dm21_1e5`` (1e-5 eV^2),
+    ``eps_ee`` and ``eps_mumu`` (= eps_tautau) of quark ``quark``; other oscillation parameters from
+    ``base`` (default NuFIT 6.0 NO)."""
+    b = OscParams.nufit() if base is None else base
+    osc = OscParams(jnp.deg2rad(theta["theta12_deg"]), b.theta13, b.theta23, b.delta_cp, theta["dm21_1e5"] * 1e-5, b.dm31)
+    ee, mm = jnp.asarray(theta["eps_ee"], float), jnp.asarray(theta["eps_mumu"], float)
+    v = jnp.zeros(9).at[0].set(ee).at[1].set(mm).at[2].set(mm)
+    return Params(nsi=NSI(eps_u=v) if quark == "u" else NSI(eps_d=v), osc=osc)
+
+
+@functools.cache
+def joint_chi2(names: tuple[str, ...], quark: str, profile_steps: int = 12):
+    """chi^2 (nuisances profiled) of the experiments ``names`` as a function of the study's dict of
+    named scalars (see :func:`joint_params`); cached so scans reuse one compilation."""
+    exps = [_experiments.load(n) for n in names]
+
+    def loss(theta: dict):
+        return chi2(joint_params(theta, quark), exps, nuisances="profile", profile_steps=profile_steps)
+
+    return loss
+
+
+def profile_theta12(config: LMADarkConfig, names: tuple[str, ...], quark: str, *, checkpoint_dir: Path | None = None,
+                    progress: bool = True) -> ScanResult:
+    """chi^2 profiled over dm21, eps_ee, eps_mumu (and every nuisance) on the theta12 grid, the
+    lowest of the fits from :func:`starts` kept at each point (each fit starts there, no warm start:
+    the profile is bimodal)."""
+    grid = {"theta12_deg": np.linspace(config.theta12_min_deg, config.theta12_max_deg, config.n_theta12)}
+    bounds = {"dm21_1e5": (config.dm21_min, config.dm21_max), "eps_ee": (config.eps_min, config.eps_max),
+              "eps_mumu": (config.eps_min, config.eps_max)}
+    loss = joint_chi2(tuple(names), quark, config.profile_steps)
+    best: ScanResult | None = None
+    tag = "+".join(names)
+    joint = any(_experiments.spec(n)["kind"] != "oscillation" for n in names)
+    todo = starts(quark, joint)
+    for i, (ee, mm) in enumerate(todo):
+        ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"lma_dark_{quark}_{tag}_start{i}.npz"
+        r = profile_scan(loss, {"dm21_1e5": 7.5, "eps_ee": ee, "eps_mumu": mm}, grid, bounds=bounds,
+                         chunk_size=config.chunk_size, checkpoint=ck, progress=progress, refine_best=False,
+                         warm_start=False, tol=config.fit_tol, max_steps=config.fit_max_steps,
+                         fallback_steps=config.fit_fallback_steps, label=f"{quark}, {len(names)} experiments, start {i + 1}/{len(todo)}")
+        if best is None:
+            best = r
+            continue
+        better = r.chi2 < best.chi2
+        c = np.where(better, r.chi2, best.chi2)
+        prof = {k: np.where(better, r.profiled[k], best.profiled[k]) for k in best.profiled}
+        res = np.where(better, r.results, best.results)
+        j = int(np.argmin(c))
+        bf = {"theta12_deg": float(grid["theta12_deg"][j]), **{k: float(v[j]) for k, v in prof.items()}}
+        best = ScanResult(names=best.names, axes=best.axes, chi2=c, delta_chi2=c - c.min(), profiled=prof,
+                          results=res, best_fit=bf, chi2_min=float(c.min()), metadata=best.metadata)
+    return best
+
+
+def dark_side(res: ScanResult) -> dict:
+    """Minima on each side of 45 deg and Delta chi^2 = chi^2_min(dark) - chi^2_min(LMA)."""
+    th = np.asarray(res.axes[0])
+    out = {}
+    for side, sel in (("lma", th < 45.0), ("dark", th > 45.0)):
+        j = np.flatnonzero(sel)[int(np.argmin(res.chi2[sel]))]
+        out[side] = {"chi2": float(res.chi2[j]), "theta12_deg": float(th[j]),
+                     **{k: float(v[j]) for k, v in res.profiled.items()}}
+    d = out["dark"]["chi2"] - out["lma"]["chi2"]
+    out["delta_chi2_dark"] = d
+    out["significance_sigma"] = math.sqrt(max(d, 0.0))  # 1 dof (the discrete LMA / dark choice)
+    return out
+
+
+def run(config: LMADarkConfig, output: str | Path, *, progress: bool = True, plots: bool = True) -> dict:
+    """Run the study; write ``lma_dark.json``, the profiles and ``lma_dark.png`` to ``output``."""
+    config.validate()
+    out = Path(output)
+    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    inputs = {"config": dataclasses.asdict(config)}
+    sets = {"oscillation": tuple(config.oscillation), "joint": (*config.oscillation, *config.scattering)}
+    summary: dict = {"inputs": inputs, "results": {}}
+    profiles = {}
+    t0 = time.perf_counter()
+    for quark in config.quarks:
+        summary["results"][quark] = {}
+        for label, names in sets.items():
+            res = profile_theta12(config, names, quark, checkpoint_dir=out / "checkpoints", progress=progress)
+            res.save(out / f"lma_dark_{quark}_{label}", inputs={**inputs, "experiments": list(names), "quark": quark})
+            profiles[(quark, label)] = res
+            summary["results"][quark][label] = {"experiments": list(names), **dark_side(res)}
+            if progress:
+                s = summary["results"][quark][label]
+                print(f"{quark} quarks, {label}: chi2 LMA {s['lma']['chi2']:.2f} at {s['lma']['theta12_deg']:.1f} deg, "
+                      f"dark {s['dark']['chi2']:.2f} at {s['dark']['theta12_deg']:.1f} deg "
+                      f"(eps_ee - eps_mumu = {s['dark']['eps_ee'] - s['dark']['eps_mumu']:+.2f}): "
+                      f"Delta chi2 = {s['delta_chi2_dark']:.2f}", flush=True)
+    summary["wall_time_s"] = time.perf_counter() - t0
+    summary["published"] = {
+        "reference": "Coloma, Gonzalez-Garcia, Maltoni, Schwetz, arXiv:1708.02899 (global oscillation data + COHERENT CsI 2017)",
+        "lma_dark_excluded_sigma": {"u": 3.1, "d": 3.6},
+    }
+    (out / "lma_dark.json").write_text(json.dumps(summary, indent=2))
+    if plots:
+        _plot(profiles, config, out / "lma_dark.png")
+    return summary
+
+
+def _plot(profiles: dict, config: LMADarkConfig, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(config.quarks), figsize=(5.2 * len(config.quarks), 4.0), squeeze=False)
+    for ax, quark in zip(axes[0], config.quarks):
+        for label, style in (("oscillation", "--"), ("joint", "-")):
+            r = profiles[(quark, label)]
+            name = "+".join(config.oscillation) if label == "oscillation" else "+ " + "+".join(config.scattering)
+            ax.plot(r.axes[0], r.delta_chi2, style, label=name)
+        ax.axvline(45.0, color="0.6", lw=0.8)
+        ax.set_xlabel(r"$\theta_{12}$ [deg]")
+        ax.set_ylabel(r"$\Delta\chi^2$ (profiled)")
+        ax.set_title(f"LMA / LMA-Dark, NSI with {quark} quarks")
+        ax.set_ylim(0.0, 25.0)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
