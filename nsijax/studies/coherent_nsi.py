@@ -25,6 +25,7 @@ from ..infer import DELTA_CHI2, ScanResult, exclusion_limit, profile_scan
 from ..infer.parameters import profiled_chi2, zprime_chi2
 from ..likelihood import chi2, profile_nuisances
 from ..params import Params
+from ._config import from_mapping as _from_mapping
 
 
 @dataclasses.dataclass
@@ -77,15 +78,8 @@ class StudyConfig:
 
     @classmethod
     def from_mapping(cls, d: dict, base: StudyConfig | None = None) -> StudyConfig:
-        base = base or cls()
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise InvalidInputError(f"unknown settings {sorted(unknown)}; known: {sorted(names)}")
-        vals = dataclasses.asdict(base)
-        for k, v in d.items():
-            vals[k] = tuple(v) if isinstance(v, list) else v
-        return cls(**vals)
+        """``base`` (default: the defaults) with the settings in ``d`` replaced; unknown keys are errors."""
+        return _from_mapping(cls, d, base)
 
 
 def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots: bool = True) -> dict:

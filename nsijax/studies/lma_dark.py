@@ -36,6 +36,7 @@ from ..likelihood import chi2
 from ..nsi import NSI
 from ..oscillation import OscParams
 from ..params import Params
+from ._config import from_mapping as _from_mapping
 
 
 @dataclasses.dataclass
@@ -90,15 +91,8 @@ class LMADarkConfig:
 
     @classmethod
     def from_mapping(cls, d: dict, base: LMADarkConfig | None = None) -> LMADarkConfig:
-        base = base or cls()
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise InvalidInputError(f"unknown settings {sorted(unknown)}; known: {sorted(names)}")
-        vals = dataclasses.asdict(base)
-        for k, v in d.items():
-            vals[k] = tuple(v) if isinstance(v, list) else v
-        return cls(**vals)
+        """``base`` (default: the defaults) with the settings in ``d`` replaced; unknown keys are errors."""
+        return _from_mapping(cls, d, base)
 
 
 #: Solar Y_n = n_n / n_e averaged over the 8B production region (B23 GS98, nsijax.sun): sets the

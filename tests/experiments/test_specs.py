@@ -68,7 +68,9 @@ def test_observed_totals_match_the_release_readmes():
 def test_spec_records_provenance_and_flags_values_from_memory():
     s = spec("coherent_csi_2021")
     assert s["paper"]["arxiv"] == "2110.07730"
-    assert "source.protons_on_target" in s["paper"]["values_from_memory"]
+    # POT: not read from the PRL itself, corroborated by independent public codes (spec comment)
+    assert "source.protons_on_target" in s["paper"]["values_corroborated"]
+    assert "binning" in s["paper"]["values_from_memory"]
     assert spec("coherent_lar_2020")["validation"]["sm_cevns"] == 128
 
 
