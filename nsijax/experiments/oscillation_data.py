@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import math
 import pathlib
+import re
 from typing import Any
 
 import jax.numpy as jnp
@@ -145,21 +146,28 @@ def validate_spec(spec: dict, where: str) -> None:
 # file readers with errors naming the file and line
 
 
-def _read_rows(path: pathlib.Path, ncols: int, *, header: bool) -> np.ndarray:
-    """Numeric CSV rows (``#`` comments and blank lines skipped), exactly ``ncols`` numbers each."""
+_SPLIT = re.compile(r"[,\s]+")
+
+
+def _read_rows(path: pathlib.Path, ncols: int, *, header: bool | str = False) -> np.ndarray:
+    """Rows of >= ``ncols`` numbers (comma or whitespace separated; ``#`` comments and blank lines
+    skipped), the first ``ncols`` of each kept. ``header``: True skips the first non-comment line; a
+    string requires that line to equal it."""
     if not path.is_file():
         raise InvalidSpecError(f"data file not found: {path}")
     rows = []
-    seen_header = not header
+    want_header = header is not False
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             s = line.strip()
             if not s or s.startswith("#"):
                 continue
-            if not seen_header:
-                seen_header = True
+            if want_header:
+                if isinstance(header, str) and s != header:
+                    raise InvalidSpecError(f"{path}, line {lineno}: expected the header {header!r}; got {s!r}")
+                want_header = False
                 continue
-            parts = [p.strip() for p in s.split(",")]
+            parts = [p for p in _SPLIT.split(s) if p]
             try:
                 vals = [float(p) for p in parts[:ncols]]
             except ValueError:

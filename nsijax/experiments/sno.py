@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import math
 import pathlib
-import re
 from typing import Any
 
 import jax
@@ -62,6 +61,7 @@ from ..nsi import components_to_matrix
 from ..oscillation import mass_matrix_flavour, pmns
 from ..sun import _load as _load_solar
 from ..sun import _production_nodes
+from .oscillation_data import _read_rows
 
 #: Nuisances of ``sno_d2o``, in order.
 NUISANCES = (
@@ -149,42 +149,6 @@ def validate_spec(spec: dict, where: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# readers (errors name the file and line)
-
-_SPLIT = re.compile(r"[,\s]+")
-
-
-def _read_numbers(path: pathlib.Path, ncols: int, header: str | None = None) -> np.ndarray:
-    """Rows of >= ``ncols`` numbers (whitespace or comma separated; ``#`` comments, blank lines skipped).
-    With ``header``, the first non-comment line must equal it."""
-    if not path.is_file():
-        raise InvalidSpecError(f"data file not found: {path}")
-    rows = []
-    want_header = header is not None
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            s = line.strip()
-            if not s or s.startswith("#"):
-                continue
-            if want_header:
-                if s != header:
-                    raise InvalidSpecError(f"{path}, line {lineno}: expected the header {header!r}; got {s!r}")
-                want_header = False
-                continue
-            parts = [p for p in _SPLIT.split(s) if p]
-            try:
-                vals = [float(p) for p in parts[:ncols]]
-            except ValueError:
-                raise InvalidSpecError(f"{path}, line {lineno}: expected {ncols} numbers; got {s!r}") from None
-            if len(vals) != ncols or not all(math.isfinite(v) for v in vals):
-                raise InvalidSpecError(f"{path}, line {lineno}: expected {ncols} finite numbers; got {s!r}")
-            rows.append(vals)
-    if not rows:
-        raise InvalidSpecError(f"{path}: no data rows")
-    return np.asarray(rows, dtype=float)
-
-
-# ----------------------------------------------------------------------------------------------
 # cross sections and detector response
 
 
@@ -268,7 +232,7 @@ def _grid(lo, hi, step):
 
 
 def _spectrum(path, enu):
-    tab = _read_numbers(path, 2)
+    tab = _read_rows(path, 2)
     if np.any(np.diff(tab[:, 0]) <= 0) or np.any(tab[:, 1] < 0):
         raise InvalidSpecError(f"{path}: energies must increase and spectrum values be >= 0")
     area = np.trapezoid(tab[:, 1], tab[:, 0])
@@ -333,8 +297,8 @@ def build(s: dict[str, Any], folder: pathlib.Path):
 
     folder = pathlib.Path(folder)
     d, det, b, cal, sol = s["data"], s["detector"], s["binning"], s["calibration"], s["solar"]
-    spec_rows = _read_numbers(folder / d["spectra_file"], 5)
-    bkg = _read_numbers(folder / d["background_file"], 11)
+    spec_rows = _read_rows(folder / d["spectra_file"], 5)
+    bkg = _read_rows(folder / d["background_file"], 11)
     nb = spec_rows.shape[0]
     edges = np.concatenate([spec_rows[:, 1], spec_rows[-1:, 2]])
     if np.any(np.abs(spec_rows[1:, 1] - spec_rows[:-1, 2]) > 1e-9) or np.any(np.diff(edges) <= 0):
@@ -346,8 +310,8 @@ def build(s: dict[str, Any], folder: pathlib.Path):
     observed = np.concatenate([spec_rows[:, 3], spec_rows[:, 4]])
     if np.any(observed < 0) or np.any(observed != np.round(observed)):
         raise InvalidSpecError(f"{folder / d['spectra_file']}: counts must be non-negative integers")
-    cz_day = _read_numbers(folder / d["coszenith_day_file"], 1)[:, 0]
-    cz_night = _read_numbers(folder / d["coszenith_night_file"], 1)[:, 0]
+    cz_day = _read_rows(folder / d["coszenith_day_file"], 1)[:, 0]
+    cz_night = _read_rows(folder / d["coszenith_night_file"], 1)[:, 0]
     for name, arr in (("coszenith_day_file", cz_day), ("coszenith_night_file", cz_night)):
         if np.any(arr < 0) or arr.sum() <= 0:
             raise InvalidSpecError(f"{folder / d[name]}: livetimes must be >= 0 with a positive sum")
@@ -365,7 +329,7 @@ def build(s: dict[str, Any], folder: pathlib.Path):
     m_fid = 4.0 / 3.0 * math.pi * det["fiducial_radius_cm"] ** 3 * det["d2o_density_gcc"]
     n_d2o = m_fid / (2.0 * 2.01410178 + 15.999) * c.N_AVOGADRO
     exposure_s = live.sum() * DAY_S * 1e6  # s x (1e6 / cm^2 / s)
-    xs = _read_numbers(folder / d["cross_section_file"], 5, header=XS_HEADER)
+    xs = _read_rows(folder / d["cross_section_file"], 5, header=XS_HEADER)
     if np.any(np.diff(xs[:, 0]) <= 0) or np.any(xs[:, 1:] < 0) or xs[-1, 0] < enu[-1]:
         raise InvalidSpecError(
             f"{folder / d['cross_section_file']}: energies must increase up to >= {enu[-1]} MeV, cross sections >= 0"

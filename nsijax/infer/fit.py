@@ -147,17 +147,19 @@ def fit(
     def f(u):
         return loss(theta_of(u))
 
+    value_and_grad = jax.value_and_grad(f)
     u, steps = _minimise_lbfgs(f, u0, max_steps, tol)
-    val = f(u)
-    gn = jnp.linalg.norm(jax.grad(f)(u))
+    val, g = value_and_grad(u)
+    gn = jnp.linalg.norm(g)
     bad = ~jnp.isfinite(val) | ~jnp.isfinite(gn)
     result = jnp.where(bad, NONFINITE, jnp.where(gn < tol, SUCCESS, MAX_STEPS))
     if fallback_steps:
         u_fb = _minimise_adam(f, u0, fallback_steps, bad)
-        use_fb = bad & jnp.isfinite(f(u_fb))
+        val_fb, g_fb = value_and_grad(u_fb)
+        use_fb = bad & jnp.isfinite(val_fb)
         u = jnp.where(use_fb, u_fb, u)
-        val = f(u)
-        gn = jnp.linalg.norm(jax.grad(f)(u))
+        val = jnp.where(use_fb, val_fb, val)
+        gn = jnp.where(use_fb, jnp.linalg.norm(g_fb), gn)
         result = jnp.where(use_fb, FALLBACK, result)
     theta = theta_of(u)
     if covariance:
