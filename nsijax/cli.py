@@ -3,13 +3,16 @@
     nsijax fit          the main job: COHERENT CsI 2021 + LAr 2020 SM fit, eps^u_ee / eps^d_ee profiles
                         and contour, B-L and universal Z' exclusion curves (JSON + PNG in --output)
     nsijax fit --joint  LMA versus LMA-Dark: solar + KamLAND alone and with COHERENT (theta12 profiles)
+    nsijax fit --dune-nsi
+                        DUNE (TDR GLoBES configuration) sensitivity to NSI in propagation, Asimov data
     nsijax scan         a profile scan of any parameters over any experiments
     nsijax sample       NUTS posterior of chosen parameters (uniform priors) with diagnostics
     nsijax experiments  the bundled experiments
     nsijax demo         SM and NSI CEvNS recoil spectra for the COHERENT CsI detector
     nsijax targets      the known scattering targets
 
-Settings come from flags or a TOML file (``--config``; table ``[fit]``, ``[scan]`` or ``[sample]``).
+Settings come from flags or a TOML file (``--config``; table ``[fit]``, ``[joint]``, ``[dune_nsi]``,
+``[scan]`` or ``[sample]``).
 """
 
 from __future__ import annotations
@@ -142,8 +145,36 @@ def _fit_joint(args: argparse.Namespace) -> int:
         for label, d in res.items():
             print(f"{quark} quarks, {label:11s}: Delta chi2(dark - LMA) = {d['delta_chi2_dark']:6.2f} "
                   f"({d['significance_sigma']:.1f} sigma)")
-    print("published (arXiv:1708.02899, global oscillation data + COHERENT CsI 2017): 3.1 sigma (u), 3.6 sigma (d)")
+    for ref, d in lma_dark.PUBLISHED.items():
+        sig = d["lma_dark_excluded_sigma"]
+        print(f"published ({ref}, {d['reference'].split(': ', 1)[1]}): {sig['u']} sigma (u), {sig['d']} sigma (d)")
     print(f"done in {summary['wall_time_s']:.1f} s; see {out / 'lma_dark.json'}")
+    return 0
+
+
+def _fit_dune_nsi(args: argparse.Namespace) -> int:
+    from nsijax.errors import NsijaxError
+    from nsijax.studies import dune_nsi
+
+    if args.zprime or args.experiments or args.joint:
+        raise SystemExit("nsijax fit --dune-nsi: --zprime, --experiments and --joint do not apply (set "
+                         "'experiment' and 'couplings' in the [dune_nsi] table of --config)")
+    base = dune_nsi.DuneNSIConfig.fast() if args.fast else dune_nsi.DuneNSIConfig()
+    try:
+        cfg = dune_nsi.DuneNSIConfig.from_mapping(_read_config(args.config, "dune_nsi"), base).validate()
+    except NsijaxError as e:
+        raise SystemExit(f"nsijax fit --dune-nsi: {e}") from None
+    out = Path(args.output)
+    print(f"nsijax fit --dune-nsi: DUNE NSI sensitivity ({cfg.experiment}, Asimov), writing results to {out}/", flush=True)
+    summary = dune_nsi.run(cfg, out, progress=not args.quiet, plots=_have_matplotlib())
+    print()
+    for c, d in summary["results"].items():
+        ivs = " U ".join(f"[{lo:+.3f}, {hi:+.3f}]" for lo, hi in d["interval_90cl"])
+        print(f"{c:18s} 90% CL (1 dof): {ivs}")
+        for b in d.get("bound_90cl_fixed_phase", []):
+            txt = "beyond the grid" if b["bound"] is None else f"< {b['bound']:.3f}"
+            print(f"{'':18s}   phase {b['phase_deg']:5.1f} deg: |eps| {txt}")
+    print(f"done in {summary['wall_time_s']:.1f} s; see {out / 'dune_nsi.json'}")
     return 0
 
 
@@ -162,6 +193,8 @@ def _fit(args: argparse.Namespace) -> int:
     from nsijax.errors import NsijaxError
     from nsijax.studies import coherent_nsi
 
+    if args.dune_nsi:
+        return _fit_dune_nsi(args)
     if args.joint:
         return _fit_joint(args)
 
@@ -306,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--output", default="nsijax-results", help="folder for JSON results and PNG plots (default nsijax-results)")
     f.add_argument("--joint", action="store_true",
                    help="run the joint oscillation + COHERENT LMA / LMA-Dark study instead (TOML table [joint])")
+    f.add_argument("--dune-nsi", action="store_true",
+                   help="run the DUNE NSI sensitivity study (Asimov data) instead (TOML table [dune_nsi])")
     f.add_argument("--config", default=None, help="TOML file with a [fit] table (grid sizes, ranges, experiments, presets)")
     f.add_argument("--experiments", nargs="+", default=None, help="experiments to combine (default coherent_csi_2021 coherent_lar_2020)")
     f.add_argument("--zprime", nargs="+", default=None, help="Z' charge presets for exclusion curves (default B-L universal)")

@@ -60,6 +60,21 @@ def test_fit_joint_tiny(tmp_path):
     assert "Delta chi2(dark - LMA)" in out.stdout
 
 
+def test_fit_dune_nsi_tiny(tmp_path):
+    """`nsijax fit --dune-nsi` with one coupling on a 3-point grid writes its summary, profile and plot."""
+    cfg = tmp_path / "dune.toml"
+    cfg.write_text("[dune_nsi]\ncouplings = ['ee_minus_mumu']\nn_diagonal = 3\ndiagonal_min = -0.5\n"
+                   "diagonal_max = 0.5\n")
+    out_dir = tmp_path / "dune"
+    out = run("fit", "--dune-nsi", "--config", str(cfg), "--output", str(out_dir), "--quiet")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    summary = json.loads((out_dir / "dune_nsi.json").read_text())
+    (lo, hi), = summary["results"]["ee_minus_mumu"]["interval_90cl"]
+    assert -0.5 < lo < 0.0 < hi < 0.5
+    assert (out_dir / "dune_nsi.png").exists() and (out_dir / "dune_nsi_ee_minus_mumu.npz").exists()
+    assert "90% CL (1 dof)" in out.stdout
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -72,6 +87,7 @@ def test_fit_joint_tiny(tmp_path):
         (["fit", "--joint", "--zprime", "B-L"], "does not apply"),
         (["fit", "--joint", "--experiments", "coherent_csi_2021"], "oscillation must list"),
         (["fit", "--joint", "--experiments", "coherent_nai"], "unknown experiment"),
+        (["fit", "--dune-nsi", "--zprime", "B-L"], "do not apply"),
     ],
 )
 def test_bad_settings_fail_clearly(args, message):

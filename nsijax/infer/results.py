@@ -89,3 +89,28 @@ class ScanResult:
             chi2_min=float(d["chi2_min"]),
             metadata=d.get("metadata", {}),
         )
+
+
+def lowest(results) -> ScanResult:
+    """Pointwise minimum of scans of the same grid (multi-start profiles of a multimodal chi^2): at each
+    point the chi^2, profiled values and result code of the run with the lowest chi^2; the best fit is
+    the grid minimum (Delta chi^2 relative to it). Metadata: the first run's, with ``starts`` added."""
+    results = list(results)
+    if not results:
+        raise ValueError("lowest() needs at least one ScanResult")
+    first = results[0]
+    for r in results[1:]:
+        if r.names != first.names or any(np.shape(a) != np.shape(b) or not np.allclose(a, b) for a, b in zip(r.axes, first.axes)):
+            raise ValueError("lowest() combines scans of the same grid only")
+    c = np.stack([np.where(np.isfinite(r.chi2), r.chi2, np.inf) for r in results])
+    k = np.argmin(c, axis=0)
+    pick = lambda arrs: np.take_along_axis(np.stack(arrs), k[None], axis=0)[0]  # noqa: E731
+    chi2 = pick([r.chi2 for r in results])
+    prof = {name: pick([r.profiled[name] for r in results]) for name in first.profiled}
+    j = np.unravel_index(int(np.nanargmin(chi2)), chi2.shape)
+    grid = np.meshgrid(*first.axes, indexing="ij")
+    best = {n: float(g[j]) for n, g in zip(first.names, grid)} | {n: float(v[j]) for n, v in prof.items()}
+    m = float(chi2[j])
+    return ScanResult(names=first.names, axes=first.axes, chi2=chi2, delta_chi2=chi2 - m, profiled=prof,
+                      results=pick([r.results for r in results]), best_fit=best, chi2_min=m,
+                      metadata={**first.metadata, "starts": len(results)})

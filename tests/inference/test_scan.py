@@ -102,3 +102,30 @@ def test_exclusion_limit_closed_form():
     np.testing.assert_allclose(out["log10_g"], expected, atol=1e-6)
     none = exclusion_limit(chi2, lm, np.linspace(-12, -10, 5), chi2_sm=10.0)
     assert np.all(np.isnan(none["log10_g"]))
+
+
+def test_lowest_keeps_the_best_start_pointwise():
+    """Two wells in y whose depths trade places at x = 0: min((y - 1)^2 + x, (y + 1)^2 - x) + x^2. A start
+    in either well stays there (profiles x^2 + x and x^2 - x); the pointwise minimum is the true profile
+    x^2 - |x| with y = +1 for x < 0 and y = -1 for x > 0."""
+    import jax.numpy as jnp
+
+    from nsijax.infer import lowest
+
+    def loss(t):
+        return jnp.minimum((t["y"] - 1.0) ** 2 + t["x"], (t["y"] + 1.0) ** 2 - t["x"]) + t["x"] ** 2
+
+    xs = np.array([-1.0, -0.5, 0.5, 1.0])
+    runs = [profile_scan(loss, {"y": y0}, {"x": xs}, chunk_size=4, progress=False, refine_best=False, warm_start=False)
+            for y0 in (1.0, -1.0)]
+    np.testing.assert_allclose(runs[0].chi2, xs**2 + xs, atol=1e-8)
+    np.testing.assert_allclose(runs[1].chi2, xs**2 - xs, atol=1e-8)
+    best = lowest(runs)
+    np.testing.assert_allclose(best.chi2, xs**2 - np.abs(xs), atol=1e-8)
+    np.testing.assert_allclose(best.profiled["y"], np.sign(-xs), atol=1e-6)
+    assert best.chi2_min == pytest.approx(-0.25) and best.best_fit["x"] in (-0.5, 0.5)
+    np.testing.assert_allclose(best.delta_chi2, best.chi2 + 0.25, atol=1e-8)
+    assert best.metadata["starts"] == 2
+    other = profile_scan(loss, {"y": 1.0}, {"x": xs[:3]}, chunk_size=3, progress=False, refine_best=False)
+    with pytest.raises(ValueError, match="same grid"):
+        lowest([runs[0], other])

@@ -23,6 +23,10 @@ Poisson terms of KamLAND and SNO and the Gaussian Borexino terms):
     eps_mumu = eps_tautau of one quark, while the global fit also profiles the other NSI (eps_etau, eps_mutau,
     both quarks through the generic combination) and more oscillation parameters, which soften the tension.
     Without SNO (Borexino + KamLAND only) the tension was 4.7 / 6.8: the 8B spectrum data matter.
+    Giunti (arXiv:1909.00466, COHERENT CsI 2017 energy + timing data evaluated at the LMA-Dark fit of the
+    solar data, not a joint fit): 5.6 sigma (up), 7.2 sigma (down). nsijax's joint fit (3.7 / 4.2 sigma with
+    CsI 2017) lies between the two published numbers: above the rate-only global fit, below the fixed-point
+    test, which does not let the oscillation parameters and couplings move to ease the tension.
 """
 
 import functools
@@ -116,6 +120,7 @@ def test_b_coherent_disfavours_lma_dark(quark, coherent):
     )
     assert np.degrees(dark[1][0]) > 45
     # with COHERENT the dark side is disfavoured at least as strongly as in arXiv:1708.02899 (3.1 / 3.6 sigma:
-    # Delta chi2 9.6 / 13.0); measured 13.4 / 17.3 (CsI 2017), 16.0 / 17.4 (CsI 2021 + LAr 2020)
+    # Delta chi2 9.6 / 13.0) and less than at the fixed LMA-Dark point of arXiv:1909.00466 (5.6 / 7.2 sigma:
+    # Delta chi2 31 / 52); measured 13.4 / 17.3 (CsI 2017), 16.0 / 17.4 (CsI 2021 + LAr 2020)
     assert delta > {"u": 9.6, "d": 13.0}[quark]
-    assert delta < 25.0
+    assert delta < {"u": 31.4, "d": 51.8}[quark]
