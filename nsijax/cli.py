@@ -256,6 +256,9 @@ def _scan(args: argparse.Namespace) -> int:
     from nsijax.infer.parameters import profiled_chi2
 
     params, grid, exp_names, exps = _params_and_experiments(args, "scan", "name=lo:hi:n")
+    short = [p for p, (k, v) in zip(params, grid.items()) if isinstance(v, tuple)]
+    if short:
+        raise SystemExit(f"nsijax scan: --param {short[0]!r}: a scan needs name=lo:hi:n (the number of grid points)")
     charges = args.zprime_charges
     loss = profiled_chi2(exps, zprime_charges=charges)
 

@@ -83,6 +83,7 @@ def test_fit_dune_nsi_tiny(tmp_path):
         (["fit", "--config", "/nonexistent.toml"], "not found"),
         (["scan", "--param", "eps_u_xx=-1:1:5"], "unknown parameter names"),
         (["scan", "--param", "eps_u_ee=1:-1:5"], "lo < hi"),
+        (["scan", "--param", "eps_u_ee=-1:1"], "needs name=lo:hi:n"),
         (["sample", "--param", "eps_u_ee=-1:1:5"], "prior bounds"),
         (["fit", "--joint", "--zprime", "B-L"], "does not apply"),
         (["fit", "--joint", "--experiments", "coherent_csi_2021"], "oscillation must list"),
