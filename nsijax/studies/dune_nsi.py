@@ -324,13 +324,12 @@ def _plot(profiles: dict, maps: dict, path: Path) -> None:
                 m = maps[c]
                 ph = np.degrees(np.append(m.axes[1], 2 * np.pi))
                 z = np.concatenate([m.delta_chi2, m.delta_chi2[:, :1]], axis=1)
-                cs = ax2.contourf(ph, m.axes[0], z, levels=[0, DELTA_CHI2[(0.90, 2)], 11.83, 1e9],
-                                  colors=["#9ecae1", "#deebf7", "white"])
+                ax2.contourf(ph, m.axes[0], z, levels=[0, DELTA_CHI2[(0.90, 2)], 11.83, 1e9],
+                             colors=["#9ecae1", "#deebf7", "white"])
                 ax2.contour(ph, m.axes[0], z, levels=[DELTA_CHI2[(0.90, 2)], 11.83], colors="k", linewidths=0.8)
                 ax2.set_xlabel(r"$\phi$ [deg]")
                 ax2.set_ylabel(rf"${_LABELS[c]}$")
                 ax2.set_title(r"allowed: 90% (2 dof), 3$\sigma$")
-                del cs
             else:
                 ax2.axis("off")
     fig.tight_layout()
