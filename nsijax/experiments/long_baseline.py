@@ -87,7 +87,7 @@ OBSERVED = ("asimov_nufit",)
 
 
 def validate_spec(spec: dict, where: str) -> None:
-    from .spec import _number, _string  # local: spec imports nothing from here
+    from .spec import _nuisance_names, _number, _string  # local: spec imports nothing from here
 
     _string(spec, "data.glb", where)
     _string(spec, "data.observed", where, set(OBSERVED))
@@ -95,12 +95,7 @@ def validate_spec(spec: dict, where: str) -> None:
     _number(spec, "propagation.yn", where, nonneg=True)
     if not 0 < float(spec["propagation"]["ye"]) <= 1:
         raise InvalidSpecError(f"{where}: propagation.ye must be in (0, 1]")
-    nuis = spec.get("nuisances", [])
-    if not isinstance(nuis, list):
-        raise InvalidSpecError(f"{where}: nuisances must be a list of tables")
-    for i, n in enumerate(nuis):
-        _string(n, "name", f"{where} nuisances[{i}]")
-        _number(n, "sigma", f"{where} nuisances[{i}]", positive=True)
+    _nuisance_names(spec.get("nuisances", []), where)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def osc_of(params) -> OscParams:
 
 
 def validate_spec(spec: dict, where: str) -> None:
-    from .spec import _edges, _number, _string  # local: spec imports nothing from here
+    from .spec import _edges, _nuisance_names, _number, _string  # local: spec imports nothing from here
 
     response = _string(spec, "response", where, set(OSC_RESPONSES) | set(EXTERNAL_RESPONSES))
     if response in EXTERNAL_RESPONSES:
@@ -129,17 +129,7 @@ def validate_spec(spec: dict, where: str) -> None:
             coeffs = spec.get("reactor", {}).get("spectrum_coefficients", {}).get(iso)
             if not isinstance(coeffs, list) or len(coeffs) != 6:
                 raise InvalidSpecError(f"{where}: reactor.spectrum_coefficients.{iso} must be a list of 6 numbers")
-    nuis = spec.get("nuisances", [])
-    if not isinstance(nuis, list):
-        raise InvalidSpecError(f"{where}: nuisances must be a list of tables")
-    names = []
-    for i, n in enumerate(nuis):
-        names.append(_string(n, "name", f"{where} nuisances[{i}]"))
-        _number(n, "sigma", f"{where} nuisances[{i}]", positive=True)
-    if tuple(names) != OSC_RESPONSES[response]:
-        raise InvalidSpecError(
-            f"{where}: response {response!r} needs the nuisances {list(OSC_RESPONSES[response])} in this order; got {names}"
-        )
+    _nuisance_names(spec.get("nuisances", []), where, expected=OSC_RESPONSES[response], response=response)
 
 
 # ----------------------------------------------------------------------------------------------

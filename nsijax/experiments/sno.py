@@ -109,7 +109,7 @@ _FILES = (
 
 def validate_spec(spec: dict, where: str) -> None:
     """Check the ``sno_d2o`` part of a spec (raises InvalidSpecError naming the field)."""
-    from .spec import _get, _int, _number, _string
+    from .spec import _get, _int, _nuisance_names, _number, _string
 
     for key in _FILES:
         _string(spec, f"data.{key}", where)
@@ -135,17 +135,7 @@ def validate_spec(spec: dict, where: str) -> None:
     b = spec["binning"]
     if not (b["enu_min_mev"] < b["enu_max_mev"] and b["t_min_mev"] < b["t_max_mev"]):
         raise InvalidSpecError(f"{where}: binning ranges must have min < max")
-    nuis = spec.get("nuisances")
-    if not isinstance(nuis, list):
-        raise InvalidSpecError(f"{where}: nuisances must be a list of tables")
-    names = []
-    for i, n in enumerate(nuis):
-        names.append(_string(n, "name", f"{where} nuisances[{i}]"))
-        _number(n, "sigma", f"{where} nuisances[{i}]", positive=True)
-    if tuple(names) != NUISANCES:
-        raise InvalidSpecError(
-            f"{where}: response 'sno_d2o' needs the nuisances {list(NUISANCES)} in this order; got {names}"
-        )
+    _nuisance_names(spec.get("nuisances"), where, expected=NUISANCES, response="sno_d2o")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -106,6 +106,24 @@ def _string(spec, dotted, where, choices=None) -> str:
     return v
 
 
+def _nuisance_names(nuis, where, *, expected=None, response=None, sigma_required=True) -> list[str]:
+    """Validate a spec's ``[[nuisances]]`` tables (a list of ``{name, sigma > 0}``; ``sigma`` may be
+    absent if not ``sigma_required``) and, with ``expected``, that the names are exactly those, in order."""
+    if not isinstance(nuis, list):
+        raise InvalidSpecError(f"{where}: nuisances must be a list of tables")
+    names = []
+    for i, n in enumerate(nuis):
+        w = f"{where} nuisances[{i}]"
+        names.append(_string(n, "name", w))
+        if sigma_required or "sigma" in n:
+            _number(n, "sigma", w, positive=True)
+    if expected is not None and tuple(names) != tuple(expected):
+        raise InvalidSpecError(
+            f"{where}: response {response!r} needs the nuisances {list(expected)} in this order; got {names}"
+        )
+    return names
+
+
 def _edges(spec, dotted, where) -> list[float]:
     v = _get(spec, dotted, where)
     if (
@@ -172,17 +190,5 @@ def validate(spec: Any, where: str = "spec") -> None:
         _edges(spec, "binning.energy_edges_kevee", where)
         _edges(spec, "binning.f90_edges", where)
         _number(spec, "detector.resolution", where, positive=True)
-    nuis = _get(spec, "nuisances", where)
-    if not isinstance(nuis, list):
-        raise InvalidSpecError(f"{where}: nuisances must be a list of tables")
-    names = []
-    for i, n in enumerate(nuis):
-        w = f"{where} nuisances[{i}]"
-        names.append(_string(n, "name", w))
-        if "sigma" in n:
-            _number(n, "sigma", w, positive=True)
-    expected = RESPONSES[response]
-    if tuple(names) != expected:
-        raise InvalidSpecError(
-            f"{where}: response {response!r} needs the nuisances {list(expected)} in this order; got {names}"
-        )
+    _nuisance_names(_get(spec, "nuisances", where), where, expected=RESPONSES[response], response=response,
+                    sigma_required=False)
