@@ -40,6 +40,7 @@ class Params(eqx.Module):
         charge_radius: neutrino charge radius <r^2> per flavour in cm^2 (scalar or (3,)).
         osc: :class:`nsijax.oscillation.OscParams` used by the oscillation experiments (Borexino,
             KamLAND; unused by the scattering ones), or None = NuFIT 6.0 normal-ordering best fit.
+            Oscillations see the matter NSI :meth:`matter_nsi` (``nsi`` plus the Z' at q^2 = 0).
         nuisances: dict ``"<experiment>.<nuisance>" -> pull`` (standard-normal units; missing = 0).
         cevns_scale: multiplies every CEvNS component (1 = physics prediction). Used for the
             "SM shape, free normalisation" fits; leave at 1 for physics fits.
@@ -87,6 +88,16 @@ class Params(eqx.Module):
         self.cevns_scale = check(
             s, ~jnp.isfinite(s) | (s < 0), "cevns_scale must be finite and >= 0", InvalidParamsError
         )
+
+    def matter_nsi(self) -> NSI:
+        """The NSI that oscillations in matter see: ``nsi`` plus the Z'-induced NSI at q^2 = 0.
+
+        Coherent forward scattering has zero momentum transfer, so a Z' of any mass acts in matter
+        as the contact NSI ``zprime.nsi(0)`` (PHYSICS.md). Every oscillation experiment uses this.
+        """
+        if self.zprime is None:
+            return self.nsi
+        return self.nsi + self.zprime.nsi(0.0)
 
     def nuisance(self, key: str) -> Float[Array, ""]:
         """Pull of nuisance ``key`` (0 if absent)."""

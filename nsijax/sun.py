@@ -13,7 +13,10 @@ eigenstate; the Sun-Earth distance decoheres them. Hence
     P_ee(E) = sum_k  < |<nu_e|k_matter(r)>|^2 >_r  |U_{e, i(k)}|^2,
 
 averaged over the production distribution of the chosen flux (e.g. Gonzalez-Garcia & Nir, RMP 75 (2003)
-345, eq. 4.14, extended to three flavours and NSI). ``method="layered"`` is the numerical check: the
+345, eq. 4.14, extended to three flavours and NSI). The average runs over the tabulated radii of
+:func:`production_nodes`; :func:`survival_probability_at_nodes` evaluates the same formula on any given
+nodes (e.g. arrays precomputed into an experiment's tables, :func:`stacked_production_nodes`), and
+:func:`survival_probability` calls it. ``method="layered"`` is the numerical check: the
 state is propagated with :func:`nsijax.oscillation.oscillation_amplitude` radially outwards through the
 tabulated profile (piecewise-constant layers of 0.002 R_sun), then projected on the vacuum mass states.
 It is valid also where adiabaticity fails (large NSI, level crossings), up to the layer discretisation.
@@ -30,6 +33,7 @@ import csv
 import io
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -37,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._checks import positive
+from ._checks import nonnegative, positive
 from .constants import V_CC_EV_PER_GCC
 from .errors import InvalidInputError, InvalidParamsError
 from .nsi import NSI, components_to_matrix
@@ -97,16 +101,55 @@ def _production_nodes(model: str, flux: str, rel_cut: float = 1e-7) -> tuple[np.
     return r[keep], w, ne[keep], yn[keep], np.nonzero(keep)[0]
 
 
+class ProductionNodes(NamedTuple):
+    """Nodes of a flux's production region: radius r/R_sun, normalised weight, n_e [mol/cm^3], Y_n."""
+
+    r: np.ndarray
+    weight: np.ndarray
+    ne: np.ndarray
+    yn: np.ndarray
+
+
+def production_nodes(model: str = "GS98", flux: str = "8B") -> ProductionNodes:
+    """The tabulated radii where ``flux`` is produced in the B23/SF-III ``model``, with trapezoid
+    weights of its production distribution (normalised to 1; radii carrying < 1e-7 of the largest
+    weight dropped), the electron density n_e [mol/cm^3] and Y_n there: the nodes over which
+    :func:`survival_probability` (adiabatic) averages. NumPy arrays (copies), shape (R,)."""
+    if model not in MODELS:
+        raise InvalidInputError(f"solar model must be one of {MODELS}, got {model!r}")
+    r, w, ne, yn, _ = _production_nodes(model, flux)
+    return ProductionNodes(r.copy(), w.copy(), ne.copy(), yn.copy())
+
+
+def stacked_production_nodes(model: str, fluxes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`production_nodes` of several fluxes as padded arrays (weight, n_e, Y_n), each of shape
+    (len(fluxes), R_max), for :func:`survival_probability_at_nodes` with one energy per flux. Padding
+    nodes have weight 0 and repeat the last real node's n_e and Y_n (a copy of a real Hamiltonian, so
+    the eigen-decompositions stay non-degenerate and gradients finite)."""
+    nodes = [production_nodes(model, f) for f in fluxes]
+    if not nodes:
+        raise InvalidInputError("stacked_production_nodes needs at least one flux")
+    n = max(len(nd.r) for nd in nodes)
+    w = np.zeros((len(nodes), n))
+    ne, yn = np.empty((len(nodes), n)), np.empty((len(nodes), n))
+    for i, nd in enumerate(nodes):
+        k = len(nd.r)
+        w[i, :k] = nd.weight
+        ne[i, :k], ne[i, k:] = nd.ne, nd.ne[-1]
+        yn[i, :k], yn[i, k:] = nd.yn, nd.yn[-1]
+    return w, ne, yn
+
+
 def _hamiltonian(osc, energy_gev, ne, yn, nsi):
-    """H [eV] at energies (...E) and radii (...R): shape E + R + (3, 3)."""
+    """H [eV] at energies (E,) and radii (R,) or (E, R) (n_e, Y_n): shape (E, R, 3, 3)."""
     e_ev = energy_gev[..., None] * 1e9  # (E, 1)
     kin = mass_matrix_flavour(osc) / 2.0  # eV^2
     v = V_CC_EV_PER_GCC * ne  # eV, (R,)
     e1 = jnp.zeros((3, 3)).at[0, 0].set(1.0)
     if nsi is None:
-        mat = v[:, None, None] * e1
+        mat = v[..., None, None] * e1
     else:
-        mat = v[:, None, None] * (e1 + components_to_matrix(nsi.matter_components(yn)))
+        mat = v[..., None, None] * (e1 + components_to_matrix(nsi.matter_components(yn)))
     return kin / e_ev[..., None, None] + mat
 
 
@@ -143,22 +186,84 @@ def mass_state_fractions(
         yn: if given, a constant Y_n replacing the model's composition in the NSI weights.
     """
     energy = _check_args(osc, energy_gev, nsi)
-    r, w, ne, yn_r, _ = _production_nodes(model, flux)
-    yn_arr = jnp.asarray(yn_r) if yn is None else jnp.full(len(r), float(yn))
-    return _fractions(osc, energy, jnp.asarray(w), jnp.asarray(ne), yn_arr, nsi)
+    w, ne, yn_arr = _model_nodes(model, flux, yn)
+    return _fractions(osc, energy, w, ne, yn_arr, nsi)
+
+
+def _model_nodes(model, flux, yn):
+    """(weight, n_e, Y_n) of :func:`production_nodes` as arrays; Y_n replaced by ``yn`` if given."""
+    nd = production_nodes(model, flux)
+    yn_arr = jnp.asarray(nd.yn) if yn is None else jnp.full(len(nd.r), float(yn))
+    return jnp.asarray(nd.weight), jnp.asarray(nd.ne), yn_arr
 
 
 @jax.jit
 def _fractions(osc, energy, w, ne, yn, nsi):
+    """Adiabatic mass-state fractions (*E, 3) at energies (*E) [GeV] averaged over nodes (weights w,
+    n_e, Y_n) of shape (R,) (shared) or (*E, R) (one node set per energy)."""
     shape = energy.shape
     e = energy.reshape(-1)
+    if w.ndim > 1:
+        w, ne, yn = (x.reshape(e.shape[0], -1) for x in (w, ne, yn))
     h = _hamiltonian(osc, e, ne, yn, nsi)
     _, vec = jnp.linalg.eigh(h)  # ascending eigenvalues; vec[..., a, k]
     pe = jnp.abs(vec[..., 0, :]) ** 2  # (E, R, 3): |<nu_e|k>|^2
-    pk = jnp.einsum("erk,r->ek", pe, w)
+    pk = jnp.sum(pe * jnp.broadcast_to(w, pe.shape[:-1])[..., None], axis=-2)
     order = _vacuum_order(osc)
     p = jnp.zeros_like(pk).at[:, order].set(pk)
     return p.reshape(shape + (3,))
+
+
+def _pee_from_fractions(osc, energy, p, nsi, earth_layers):
+    """P_ee = sum_i p_i |U_ei|^2 (day) or sum_i p_i |(S_earth U)_ei|^2 (through ``earth_layers``)."""
+    u = pmns(osc)
+    if earth_layers is None:
+        return jnp.sum(p * jnp.abs(u[0, :]) ** 2, axis=-1)
+    s = oscillation_amplitude(osc, energy, earth_layers, nsi=nsi)  # S[..., b, a]
+    su = jnp.einsum("...a,ai->...i", s[..., 0, :], u)  # (S U)_{e i}
+    return jnp.sum(p * jnp.abs(su) ** 2, axis=-1)
+
+
+def survival_probability_at_nodes(
+    osc: OscParams,
+    energy_gev: Float[Array, "*E"],
+    weight: Float[Array, "*B R"],
+    ne: Float[Array, "*B R"],
+    yn: Float[Array, "*B R"],
+    *,
+    nsi: NSI | None = None,
+    earth_layers: Layers | None = None,
+) -> Float[Array, "*E"]:
+    """Adiabatic solar P_ee(E) averaged over given production nodes (the formula of the module
+    docstring; :func:`survival_probability` calls this with the nodes of :func:`production_nodes`).
+
+    Args:
+        osc: oscillation parameters.
+        energy_gev: neutrino energies [GeV].
+        weight: node weights (>= 0; normalised to 1 over the last axis by the caller, zeros allowed for
+            padding, see :func:`stacked_production_nodes`).
+        ne: electron density n_e [mol/cm^3] at the nodes (> 0).
+        yn: neutron-per-electron ratio Y_n at the nodes (>= 0).
+        nsi: matter NSI couplings, weighted with the nodes' Y_n.
+        earth_layers: optional Earth path (night); an unbatched :class:`Layers`.
+
+    Node arrays have shape (R,) (shared by all energies) or ``energy_gev.shape + (R,)`` (one node set
+    per energy, e.g. one per measured flux). Jit-, vmap- and grad-able in ``osc``, ``nsi`` and the nodes.
+
+    Returns:
+        P(nu_e -> nu_e) at the detector, shape ``energy_gev.shape``.
+    """
+    energy = _check_args(osc, energy_gev, nsi)
+    w = nonnegative(weight, "weight")
+    ne = positive(ne, "ne", "mol/cm^3")
+    yn = nonnegative(yn, "yn")
+    if not (w.shape == ne.shape == yn.shape) or w.ndim == 0 or w.shape[:-1] not in ((), energy.shape):
+        raise InvalidInputError(
+            f"weight, ne and yn must share a shape (R,) or energy_gev.shape + (R,) = {energy.shape + ('R',)}; "
+            f"got {w.shape}, {ne.shape}, {yn.shape}"
+        )
+    p = _fractions(osc, energy, w, ne, yn, nsi)
+    return _pee_from_fractions(osc, energy, p, nsi, earth_layers)
 
 
 def survival_probability(
@@ -176,8 +281,9 @@ def survival_probability(
 
     Args:
         osc, energy_gev, flux, nsi, model, yn: as in :func:`mass_state_fractions`.
-        method: ``"adiabatic"`` (closed form, default) or ``"layered"`` (numerical propagation through
-            the tabulated profile, a check of adiabaticity; slower).
+        method: ``"adiabatic"`` (closed form, default; :func:`survival_probability_at_nodes` on the
+            :func:`production_nodes` of ``flux``) or ``"layered"`` (numerical propagation through the
+            tabulated profile, a check of adiabaticity; slower).
         earth_layers: optional Earth path (night); an unbatched :class:`Layers`.
 
     Returns:
@@ -185,17 +291,12 @@ def survival_probability(
     """
     energy = _check_args(osc, energy_gev, nsi)
     if method == "adiabatic":
-        p = mass_state_fractions(osc, energy, flux, nsi=nsi, model=model, yn=yn)
-    elif method == "layered":
+        w, ne, yn_arr = _model_nodes(model, flux, yn)
+        return survival_probability_at_nodes(osc, energy, w, ne, yn_arr, nsi=nsi, earth_layers=earth_layers)
+    if method == "layered":
         p = _fractions_layered(osc, energy, flux, nsi=nsi, model=model, yn=yn)
-    else:
-        raise InvalidInputError(f"method must be 'adiabatic' or 'layered', got {method!r}")
-    u = pmns(osc)
-    if earth_layers is None:
-        return jnp.sum(p * jnp.abs(u[0, :]) ** 2, axis=-1)
-    s = oscillation_amplitude(osc, energy, earth_layers, nsi=nsi)  # S[..., b, a]
-    su = jnp.einsum("...a,ai->...i", s[..., 0, :], u)  # (S U)_{e i}
-    return jnp.sum(p * jnp.abs(su) ** 2, axis=-1)
+        return _pee_from_fractions(osc, energy, p, nsi, earth_layers)
+    raise InvalidInputError(f"method must be 'adiabatic' or 'layered', got {method!r}")
 
 
 def _fractions_layered(osc, energy, flux, *, nsi, model, yn):

@@ -503,8 +503,8 @@ def probabilities(params, exp):
     osc = osc_of(params)
     layers = Layers(t["length_km"], t["density_gcc"], t["matter"][0], t["matter"][1])
     e = t["energy_gev"]
-    p_nu = oscillation_probability(osc, e, layers, nsi=params.nsi, antineutrino=False)
-    p_nubar = oscillation_probability(osc, e, layers, nsi=params.nsi, antineutrino=True)
+    p_nu = oscillation_probability(osc, e, layers, nsi=params.matter_nsi(), antineutrino=False)
+    p_nubar = oscillation_probability(osc, e, layers, nsi=params.matter_nsi(), antineutrino=True)
     return p_nu, p_nubar
 
 

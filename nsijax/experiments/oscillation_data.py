@@ -2,15 +2,18 @@
 
 They share :class:`nsijax.Params` with the scattering experiments: the oscillation parameters come from
 ``params.osc`` (None means :meth:`nsijax.oscillation.OscParams.nufit` (NuFIT 6.0, normal ordering), the
-documented default) and the matter NSI from ``params.nsi`` (oscillations see q^2 = 0; a light Z' is not
-added here). Two response models:
+documented default) and the matter NSI from ``params.matter_nsi()`` (oscillations see q^2 = 0: the
+contact NSI plus those a Z' induces at q^2 = 0). Two response models:
 
 ``solar_pee`` (Borexino 2018)
-    Gaussian terms on measured nu_e survival probabilities, each predicted with
-    :func:`nsijax.sun.survival_probability` at the measurement's energy, averaged over the production
-    region of its flux (pp, 7Be, pep, 8B; B23/SF-III GS98 profile, adiabatic; daytime, no Earth
-    crossing). Asymmetric errors are handled explicitly: sigma = err_up where the prediction exceeds
-    the value, err_down otherwise (continuous; the shipped Borexino errors are symmetric).
+    Gaussian terms on measured nu_e survival probabilities, each predicted at the measurement's energy
+    as :func:`nsijax.sun.survival_probability` (adiabatic; daytime, no Earth crossing), averaged over
+    the production region of its flux (pp, 7Be, pep, 8B) in the B23/SF-III profile of the spec's
+    ``data.solar_model`` (GS98 or AGSS09). The production nodes (weights, n_e, Y_n) are computed at
+    build time and stored as padded tables ``sun_weight``, ``sun_ne``, ``sun_yn`` of shape
+    (measurements, nodes); the prediction is :func:`nsijax.sun.survival_probability_at_nodes`.
+    Asymmetric errors are handled explicitly: sigma = err_up where the prediction exceeds the value,
+    err_down otherwise (continuous; the shipped Borexino errors are symmetric).
     No nuisances: Borexino's P_ee errors already include the SSM flux uncertainties it assumed.
 
 ``reactor_spectrum`` (KamLAND 7 years)
@@ -39,7 +42,7 @@ from scipy.special import erf as _np_erf
 
 from ..errors import InvalidInputError, InvalidParamsError, InvalidSpecError
 from ..oscillation import Layers, OscParams, oscillation_probability
-from ..sun import FLUXES, survival_probability
+from ..sun import FLUXES, stacked_production_nodes, survival_probability_at_nodes
 
 #: Response models of ``kind = "oscillation"`` and their nuisances, in order.
 OSC_RESPONSES: dict[str, tuple[str, ...]] = {
@@ -256,6 +259,8 @@ def _build_solar_pee(s, folder):
             raise InvalidSpecError(
                 f"{folder / d['file']}, line {r['line']}: unknown solar flux {r['source']!r}; known: {FLUXES}"
             )
+    # production region of each measurement's flux in the spec's solar model, padded to common length
+    w_sun, ne_sun, yn_sun = stacked_production_nodes(d["solar_model"], [r["source"] for r in chosen])
     return _experiment(
         s,
         observed=[r["Pee"] for r in chosen],
@@ -265,6 +270,9 @@ def _build_solar_pee(s, folder):
             "energy_gev": [r["energy_MeV"] * 1e-3 for r in chosen],
             "sigma_up": [r["err_up"] for r in chosen],
             "sigma_down": [r["err_down"] for r in chosen],
+            "sun_weight": w_sun,
+            "sun_ne": ne_sun,
+            "sun_yn": yn_sun,
         },
     )
 
@@ -364,13 +372,13 @@ def _build_reactor(s, folder):
 
 
 def solar_pee_prediction(params, exp):
-    """Predicted P_ee per measurement of a ``solar_pee`` experiment, shape (n,)."""
-    osc = osc_of(params)
-    model = "GS98"
-    out = []
-    for j, flux in enumerate(exp.observables):
-        out.append(survival_probability(osc, exp.tables["energy_gev"][j], flux, nsi=params.nsi, model=model))
-    return jnp.stack(out)
+    """Predicted P_ee per measurement of a ``solar_pee`` experiment, shape (n,): adiabatic, day, averaged
+    over each measurement's production nodes (tables ``sun_weight``, ``sun_ne``, ``sun_yn``, from the
+    spec's ``data.solar_model`` at build time), matter NSI ``params.matter_nsi()``."""
+    t = exp.tables
+    return survival_probability_at_nodes(
+        osc_of(params), t["energy_gev"], t["sun_weight"], t["sun_ne"], t["sun_yn"], nsi=params.matter_nsi()
+    )
 
 
 def reactor_survival(params, exp):
@@ -380,7 +388,7 @@ def reactor_survival(params, exp):
     rho, ye, yn = t["matter"][0], t["matter"][1], t["matter"][2]
     length = t["site_length_km"][:, None]
     layers = Layers(length, jnp.broadcast_to(rho, length.shape), ye, jnp.broadcast_to(yn, length.shape))
-    p = oscillation_probability(osc, t["enu_gev"], layers, nsi=params.nsi, antineutrino=True)[..., 0, 0]
+    p = oscillation_probability(osc, t["enu_gev"], layers, nsi=params.matter_nsi(), antineutrino=True)[..., 0, 0]
     return t["site_weight"] @ p
 
 

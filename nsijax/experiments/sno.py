@@ -18,7 +18,7 @@ Model of the expected counts in bin i (day or night d)::
   P_a = sum_i p_i |(S_earth U)_ai|^2 averaged over the night cos(zenith) livetime distribution
   (SnoCosZenithNight.dat) on ``zenith_nodes`` PREM paths (:func:`nsijax.earth.prem_layers`, detector
   2.092 km deep; S_earth with nu_3 decoupled, :func:`_earth_amplitudes`). NSI enter the Sun and the
-  Earth through ``params.nsi`` (matter NSI at q^2 = 0).
+  Earth through ``params.matter_nsi()`` (contact NSI plus a Z' at q^2 = 0).
   hep neutrinos use the 8B-region probabilities (hep is ~0.5 % of the events).
 * CC (nu_e d -> e p p): nu_e only. Total cross section from the tables of Nakamura et al., Nucl. Phys.
   A707 (2002) 561 (nucl-th/0201062); electron-spectrum shape at fixed E from an allowed-approximation
@@ -485,7 +485,7 @@ def flavour_probabilities(params, exp):
 
     osc = osc_of(params)
     t = exp.tables
-    nsi = params.nsi
+    nsi = params.matter_nsi()  # oscillations: contact NSI + Z' at q^2 = 0
     p = _sun_fractions(osc, nsi, t["enu_mev"], t["sun_ne"], t["sun_yn"], t["sun_weight"])  # (nE, 3)
     u = pmns(osc)
     u2 = jnp.real(u) ** 2 + jnp.imag(u) ** 2
