@@ -6,8 +6,10 @@ expected counts per component. No Python loop runs over bins; every array has a 
 
 Nuisance conventions:
     * normalisations: factor max(1 + sigma theta, 0) (documented floor at zero);
-    * +-1 sigma alternative sets (coefficients or templates c+, c-): smooth quadratic interpolation
-      c(theta) = c0 + theta (c+ - c-)/2 + theta^2 (c+ + c- - 2 c0)/2, exact at theta = 0, +-1;
+    * +-1 sigma alternative sets (coefficients or templates c+, c-): piecewise interpolation,
+      exact at theta = 0, +-1, linear extrapolation outside |theta| <= 1 (slopes c+ - c0 above,
+      c0 - c- below) and inside the sixth-order polynomial that joins them with continuous first and
+      second derivatives (HistFactory / pyhf ``code4p``, :func:`interp_sets`);
     * one-sided alternatives c1: c(theta) = c0 + theta (c1 - c0).
 
 Models:
@@ -42,8 +44,23 @@ _TIME_ROW = (0, 1, 1)  # prompt, delayed, delayed
 
 
 def interp_sets(theta, c0, c_plus, c_minus):
-    """Quadratic interpolation between nominal and +-1 sigma alternatives (smooth at theta = 0)."""
-    return c0 + theta * 0.5 * (c_plus - c_minus) + 0.5 * theta**2 * (c_plus + c_minus - 2.0 * c0)
+    """Nominal ``c0`` moved towards the +-1 sigma alternatives ``c_plus`` / ``c_minus`` by the pull theta.
+
+    Piecewise (HistFactory "code 4p", as pyhf's ``code4p`` and evermore): with d+ = c+ - c0 and
+    d- = c0 - c-,
+
+        |theta| > 1:   c0 + theta d+ (theta > 1),  c0 + theta d- (theta < -1)      (linear)
+        |theta| <= 1:  c0 + theta (d+ + d-)/2 + (d+ - d-)/16 (3 theta^6 - 10 theta^4 + 15 theta^2)
+
+    exact at theta = 0, +-1, with value, slope and curvature continuous at |theta| = 1, so a pull far
+    outside +-1 sigma extrapolates the systematic linearly instead of quadratically. Broadcasts.
+    """
+    d_up = c_plus - c0
+    d_dn = c0 - c_minus
+    t2 = theta * theta
+    inside = theta * 0.5 * (d_up + d_dn) + 0.0625 * (d_up - d_dn) * t2 * (15.0 + t2 * (3.0 * t2 - 10.0))
+    outside = theta * jnp.where(theta > 0, d_up, d_dn)
+    return c0 + jnp.where(jnp.abs(theta) <= 1.0, inside, outside)
 
 
 def norm_factor(theta, sigma):
