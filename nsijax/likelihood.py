@@ -18,9 +18,9 @@ Nuisance handling (``nuisances=``):
     "profile" - minimise chi2 over every nuisance of each experiment with a fixed number of damped
                 Gauss-Newton steps (``lax.scan``; the physics is evaluated once, only the detector
                 response is iterated; nuisances of different experiments are independent, so each
-                experiment is profiled separately). Gradients with respect to the
-                physics parameters use the envelope theorem (the optimum is held fixed), exact at the
-                minimum.
+                experiment is profiled separately). The profiled pulls carry their implicit
+                derivatives (:mod:`nsijax.implicit`): gradients are the envelope-theorem ones, and
+                Hessians (fit errors) are those of the profiled chi2, profiled directions included.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from .errors import InvalidInputError, InvalidParamsError
 from .experiments import oscillation_data as _osc_data
 from .experiments import response as _response
 from .experiments.experiment import Experiment
+from .implicit import implicit_min
 from .params import Params
 from .rates import recoil_rates
 
@@ -121,54 +122,72 @@ def _terms(params: Params, exp: Experiment, theta, rates) -> tuple[Array, Array,
 
 def _profile_theta(
     params: Params, exp: Experiment, rates, steps: int, fixed: frozenset = frozenset()
-) -> Float[Array, " n"]:
+) -> tuple[Array | None, Float[Array, " n"]]:
     """Minimise chi2 over the pulls of ``exp`` with ``steps`` damped Gauss-Newton steps.
 
     The physics (recoil rates) does not depend on the pulls and is computed once. The curvature is
     the Gauss-Newton (observed-information) form H = J^T diag(2 n / mu^2) J + 2 I with J = d mu / d theta
     (forward mode, one pass per pull), positive definite thanks to the N(0, 1) priors. A step is
     accepted only if it lowers chi2 (full or half step), so the iteration never goes uphill. Pulls
-    whose key is in ``fixed`` keep their value from ``params``.
+    whose key is in ``fixed`` keep their value from ``params`` (and its derivatives).
+
+    Returns ``(chi2 at the optimum or None if nothing is profiled, pulls)``. Derivatives
+    (:func:`nsijax.implicit.implicit_min`): the profiled chi^2 has envelope-theorem gradients (as cheap
+    as at fixed pulls) and Hessians that include the profiled directions; the pulls carry their
+    implicit derivative -H^-1 H_theta_x (exact Hessian of the chi^2 at the optimum).
     """
     theta0 = _theta(params, exp)
     free = np.array([k not in fixed for k in exp.nuisance_keys], dtype=bool)
     if theta0.shape[0] == 0 or steps == 0 or not free.any():
-        return theta0
-    params = jax.lax.stop_gradient(params)
-    rates = jax.lax.stop_gradient(rates)
-    n_obs = exp.observed.ravel()
+        return None, theta0
     n = theta0.shape[0]
-    eye = jnp.eye(n)
-    free_f = jnp.asarray(free, dtype=float)
 
-    def mu_flat(theta):
-        return _mu(params, exp, theta, rates).ravel()
+    def full(theta, p, e):  # the held pulls come from params, the free ones from theta
+        return jnp.where(free, theta, _theta(p, e))
 
-    def f(theta):
-        return stats.baker_cousins_chi2(n_obs, mu_flat(theta)) + stats.pull_penalty(theta)
+    def objective(theta, args):
+        p, r, e = args
+        th = full(theta, p, e)
+        return stats.baker_cousins_chi2(e.observed.ravel(), _mu(p, e, th, r).ravel()) + stats.pull_penalty(th)
 
-    def step(carry, _):
-        theta, val = carry
-        mu, jvp = jax.linearize(mu_flat, theta)
-        jac = jax.vmap(jvp, out_axes=1)(eye)  # (nbins, n)
-        mu_s = jnp.maximum(mu, stats.MU_FLOOR)
-        g = jac.T @ (2.0 * (1.0 - n_obs / mu_s) * (mu > stats.MU_FLOOR)) + 2.0 * theta
-        h = (jac * (2.0 * n_obs / mu_s**2)[:, None]).T @ jac + 2.0 * eye
-        g = g * free_f
-        h = h * free_f[:, None] * free_f[None, :] + jnp.diag(1.0 - free_f)
-        delta = jnp.linalg.solve(h + 1e-9 * eye, g)
-        delta = jnp.where(jnp.all(jnp.isfinite(delta)), delta, 0.0)
-        cand = jnp.clip(theta - delta, -PULL_BOUND, PULL_BOUND)
-        half = jnp.clip(theta - 0.5 * delta, -PULL_BOUND, PULL_BOUND)
-        v_c, v_h = f(cand), f(half)
-        use_c = (v_c < val) & (v_c <= v_h)
-        use_h = (~use_c) & (v_h < val)
-        new = jnp.where(use_c, cand, jnp.where(use_h, half, theta))
-        new_val = jnp.where(use_c, v_c, jnp.where(use_h, v_h, val))
-        return (new, new_val), None
+    def solve(args):
+        p, r, e = args
+        n_obs = e.observed.ravel()
+        eye = jnp.eye(n)
+        free_f = jnp.asarray(free, dtype=float)
 
-    (theta, _), _ = jax.lax.scan(step, (theta0, f(theta0)), None, length=steps)
-    return jax.lax.stop_gradient(theta)
+        def mu_flat(theta):
+            return _mu(p, e, theta, r).ravel()
+
+        def f(theta):
+            return stats.baker_cousins_chi2(n_obs, mu_flat(theta)) + stats.pull_penalty(theta)
+
+        def step(carry, _):
+            theta, val = carry
+            mu, jvp = jax.linearize(mu_flat, theta)
+            jac = jax.vmap(jvp, out_axes=1)(eye)  # (nbins, n)
+            mu_s = jnp.maximum(mu, stats.MU_FLOOR)
+            g = jac.T @ (2.0 * (1.0 - n_obs / mu_s) * (mu > stats.MU_FLOOR)) + 2.0 * theta
+            h = (jac * (2.0 * n_obs / mu_s**2)[:, None]).T @ jac + 2.0 * eye
+            g = g * free_f
+            h = h * free_f[:, None] * free_f[None, :] + jnp.diag(1.0 - free_f)
+            delta = jnp.linalg.solve(h + 1e-9 * eye, g)
+            delta = jnp.where(jnp.all(jnp.isfinite(delta)), delta, 0.0)
+            cand = jnp.clip(theta - delta, -PULL_BOUND, PULL_BOUND)
+            half = jnp.clip(theta - 0.5 * delta, -PULL_BOUND, PULL_BOUND)
+            v_c, v_h = f(cand), f(half)
+            use_c = (v_c < val) & (v_c <= v_h)
+            use_h = (~use_c) & (v_h < val)
+            new = jnp.where(use_c, cand, jnp.where(use_h, half, theta))
+            new_val = jnp.where(use_c, v_c, jnp.where(use_h, v_h, val))
+            return (new, new_val), None
+
+        start = _theta(p, e)
+        (theta, _), _ = jax.lax.scan(step, (start, f(start)), None, length=steps)
+        return theta
+
+    value, theta = implicit_min(objective, solve, (params, rates, exp), free)
+    return value, full(theta, params, exp)
 
 
 @eqx.filter_jit
@@ -180,13 +199,14 @@ def _evaluate(params: Params, exps: tuple[Experiment, ...], mode: str, steps: in
     for exp in exps:
         theta = _theta(params, exp)
         rates = _physics(params, exp)
+        value = None
         if mode == "profile" and exp.kind != "gaussian":
-            theta = _profile_theta(params, exp, rates, steps, fixed)
+            value, theta = _profile_theta(params, exp, rates, steps, fixed)
             fitted.update({k: theta[i] for i, k in enumerate(exp.nuisance_keys)})
         ll, bc, pen = _terms(params, exp, theta, rates)
         loglik = loglik + ll
         penalty = penalty + pen
-        chi = chi + bc + pen
+        chi = chi + (bc + pen if value is None else value)  # value: the same sum, envelope derivatives
     return loglik, chi, fitted, penalty
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg
 import optax
 
 from ..errors import InvalidParamsError
@@ -22,9 +23,16 @@ from .transforms import Bounds, check_bounds, clip_inside, to_constrained, to_un
 # optax renamed tree_l2_norm to tree_norm; support both
 _tree_norm = getattr(optax.tree_utils, "tree_norm", None) or optax.tree_utils.tree_l2_norm
 
-#: Result codes of a fit.
-SUCCESS, MAX_STEPS, NONFINITE, FALLBACK = 0, 1, 2, 3
-RESULT_NAMES = {SUCCESS: "successful", MAX_STEPS: "max_steps_reached", NONFINITE: "nonfinite", FALLBACK: "successful (adam fallback)"}
+#: Result codes of a fit. NOT_POSITIVE_DEFINITE: the optimiser converged but the Hessian at the optimum
+#: is not positive definite (a saddle, a flat direction or a boundary), so there is no covariance (NaN).
+SUCCESS, MAX_STEPS, NONFINITE, FALLBACK, NOT_POSITIVE_DEFINITE = 0, 1, 2, 3, 4
+RESULT_NAMES = {
+    SUCCESS: "successful",
+    MAX_STEPS: "max_steps_reached",
+    NONFINITE: "nonfinite",
+    FALLBACK: "successful (adam fallback)",
+    NOT_POSITIVE_DEFINITE: "hessian not positive definite (no covariance)",
+}
 
 
 class FitResult(eqx.Module):
@@ -101,6 +109,17 @@ def _minimise_adam(f, u0, steps, active, lr=0.05):
     return u
 
 
+def _covariance(hess, errordef):
+    """``2 errordef H^-1`` by Cholesky, and whether H is positive definite (else the covariance is NaN:
+    no pseudo-inverse hides a saddle or a flat direction)."""
+    hess = 0.5 * (hess + hess.T)
+    chol = jnp.linalg.cholesky(hess)
+    pd = jnp.all(jnp.isfinite(chol)) & jnp.all(jnp.isfinite(hess))
+    eye = jnp.eye(hess.shape[0])
+    inv = jax.scipy.linalg.cho_solve((jnp.where(pd, chol, eye), True), eye)
+    return jnp.where(pd, 2.0 * errordef * inv, jnp.nan), pd
+
+
 def fit(
     loss: Callable[[dict], jax.Array],
     init: Mapping[str, float],
@@ -123,7 +142,11 @@ def fit(
         max_steps: L-BFGS iterations (zoom line search); tol: gradient-norm tolerance.
         fallback_steps: Adam steps used when L-BFGS ends non-finite (0 disables the fallback).
         errordef: 1 for a chi^2 loss, 0.5 for -ln L (covariance = 2 errordef H^-1).
-        covariance: compute the Hessian-based covariance of the free parameters.
+        covariance: compute the Hessian-based covariance of the free parameters. For a loss that
+            profiles nuisances (``nuisances="profile"``) the Hessian is that of the profiled chi^2
+            (the pulls carry implicit derivatives), so the errors include the profiled directions.
+            A Hessian that is not positive definite gives NaN and the result code
+            ``NOT_POSITIVE_DEFINITE``.
 
     Returns:
         :class:`FitResult`.
@@ -168,8 +191,8 @@ def fit(
         def fx(x):
             return loss({**{k: x[i] for i, k in enumerate(names)}, **fixed})
 
-        hess = jax.hessian(fx)(xs)
-        cov = 2.0 * errordef * jnp.linalg.pinv(hess, hermitian=True)
+        cov, pd = _covariance(jax.hessian(fx)(xs), errordef)
+        result = jnp.where(pd | (result == NONFINITE), result, NOT_POSITIVE_DEFINITE)
     else:
         cov = jnp.full((len(names), len(names)), jnp.nan)
     return FitResult(
