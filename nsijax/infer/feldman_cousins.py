@@ -1,8 +1,10 @@
-"""Feldman-Cousins (unified) intervals from Poisson pseudo-experiments with profile fits.
+"""Feldman-Cousins (unified) intervals from pseudo-experiments with profile fits.
 
 For each value mu of the parameter of interest: profile the nuisances on the observed data, draw
-``n_toys`` Poisson pseudo-data sets from the expectation at (mu, profiled nuisances) (the "profile
-construction"; auxiliary measurements are not resampled), compute each toy's
+``n_toys`` pseudo-data sets from the expectation at (mu, profiled nuisances) (the "profile
+construction"; auxiliary measurements are not resampled), each experiment with its own statistics
+(:func:`resample`: Poisson counts for binned experiments, Gaussian values for Gaussian-term ones),
+compute each toy's
 Delta chi^2(mu) = chi^2(mu, profiled) - chi^2(global minimum), and accept mu if the observed
 Delta chi^2 is at most the CL quantile of the toys (likelihood-ratio ordering: G. J. Feldman &
 R. D. Cousins, PRD 57, 3873 (1998)). Toys are vmapped and fitted in one jitted call per grid chunk.
@@ -36,13 +38,14 @@ def feldman_cousins(
     seed: int = 0,
     progress: bool = True,
     global_grid=None,
+    draw: Callable[[jax.Array, jax.Array], jax.Array] | None = None,
     **fit_kwargs,
 ) -> dict:
     """Unified confidence interval of ``poi`` on ``grid``.
 
     Args:
         chi2: chi^2(theta, counts) of the data ``counts`` (same shape as ``observed``).
-        expected: expected counts at theta (Poisson means of the toys).
+        expected: expected counts at theta (the means of the toys).
         observed: observed counts.
         poi: name of the parameter of interest; grid: its values (its bounds in ``bounds`` apply to
             the global fits).
@@ -51,6 +54,8 @@ def feldman_cousins(
         global_grid: values of ``poi`` at which every data set's profile chi^2 is evaluated to seed
             the global fit at the best of them; needed when chi^2(poi) has several minima (the CEvNS
             weak-charge degeneracy), where a local fit from mu can stop in the wrong one.
+        draw: ``draw(key, expectation) -> one pseudo-data set`` shaped like ``observed`` (e.g. per
+            experiment with :func:`resample`); default Poisson counts around ``expectation``.
 
     Returns:
         dict with ``grid``, ``delta_chi2_obs``, ``critical`` (CL quantile per point), ``accepted``
@@ -88,7 +93,10 @@ def feldman_cousins(
     def point(mu, key):
         d_obs, p = delta(mu, observed, init)
         lam = expected({**fixed, **p, poi: mu})
-        toys = jax.random.poisson(key, lam, shape=(n_toys,) + lam.shape).astype(float)
+        if draw is None:
+            toys = jax.random.poisson(key, lam, shape=(n_toys,) + lam.shape).astype(float)
+        else:
+            toys = jax.vmap(lambda k: draw(k, lam))(jax.random.split(key, n_toys))
         d_toy, _ = jax.vmap(lambda dt: delta(mu, dt, p))(toys)
         # 'higher': the smallest toy value whose empirical CDF reaches cl, which reproduces the discrete
         # Feldman-Cousins acceptance (add outcomes by rank until the probability reaches cl)
@@ -127,6 +135,40 @@ def feldman_cousins(
     }
 
 
+def resample(exp, expectation, key: jax.Array) -> jax.Array:
+    """One pseudo-data set of ``exp`` around ``expectation`` (shaped like ``exp.observed``), drawn with
+    the experiment's own statistics, the ones its likelihood term assumes (nsijax.likelihood._terms):
+
+    * Gaussian-term experiments (``kind = "gaussian"``: CHARM, NuTeV): value ~ N(prediction, sigma^2),
+      sigma = ``tables["sigma"]``;
+    * Borexino-like P_ee points (``response = "solar_pee"``): the split normal whose density is the
+      likelihood's exp(-chi^2/2) with its side-dependent errors: chi^2 uses ``sigma_up`` where the
+      prediction exceeds the value, so values below the prediction are drawn with width ``sigma_up``
+      (probability sigma_up / (sigma_up + sigma_down)) and values above with ``sigma_down``; for equal
+      errors (the shipped data) this is N(prediction, sigma^2);
+    * every other experiment (binned Poisson: COHERENT, KamLAND, SNO, DUNE): Poisson counts with means
+      ``expectation``.
+
+    Jit- and vmap-able (the choice depends only on static fields of ``exp``).
+    """
+    lam = jnp.asarray(expectation, dtype=float)
+    if exp.kind == "gaussian":
+        sig = exp.tables["sigma"]
+        return lam + sig * jax.random.normal(key, lam.shape)
+    if exp.kind == "oscillation" and exp.response == "solar_pee":
+        return _split_normal(key, lam, exp.tables["sigma_up"], exp.tables["sigma_down"])
+    return jax.random.poisson(key, lam, shape=lam.shape).astype(float)
+
+
+def _split_normal(key, mean, sigma_below, sigma_above):
+    """Draws with density prop. to exp(-(x - mean)^2 / (2 s^2)), s = sigma_below for x < mean, sigma_above
+    above (normalised: P(x < mean) = sigma_below / (sigma_below + sigma_above))."""
+    k_side, k_size = jax.random.split(key)
+    z = jnp.abs(jax.random.normal(k_size, mean.shape))
+    below = jax.random.uniform(k_side, mean.shape) < sigma_below / (sigma_below + sigma_above)
+    return jnp.where(below, mean - sigma_below * z, mean + sigma_above * z)
+
+
 def feldman_cousins_interval(
     experiments,
     poi: str,
@@ -142,13 +184,14 @@ def feldman_cousins_interval(
     progress: bool = True,
     global_grid=None,
 ) -> dict:
-    """Feldman-Cousins interval of one named parameter (see :mod:`nsijax.infer.parameters`) from
-    binned Poisson experiments, every nuisance profiled inside the chi^2.
+    """Feldman-Cousins interval of one named parameter (see :mod:`nsijax.infer.parameters`) from any
+    experiments, every nuisance profiled inside the chi^2.
 
-    Toys replace the observed counts of all ``experiments`` at once with Poisson draws around the total
-    expectation at (``poi`` = mu, nuisances profiled on the observed data). ``bounds`` should bound
-    ``poi`` (the global fits). Only the binned COHERENT experiments are resampled; Gaussian-term and
-    oscillation experiments keep their observed values.
+    Toys replace the observed data of every experiment at once: each is drawn by :func:`resample`
+    around its own expectation at (``poi`` = mu, nuisances profiled on the observed data), with its
+    own statistics (Poisson counts for binned experiments: COHERENT, KamLAND, SNO, DUNE; Gaussian
+    values with the measurement errors for Gaussian-term ones: CHARM, NuTeV, Borexino P_ee), from
+    independent keys. ``bounds`` should bound ``poi`` (the global fits).
 
     Example:
         >>> csi = nsijax.experiments.load("coherent_csi_2017")
@@ -156,41 +199,37 @@ def feldman_cousins_interval(
     """
     import equinox as eqx
 
+    from ..likelihood import _as_tuple, profile_nuisances
     from ..likelihood import chi2 as _chi2
-    from ..likelihood import profile_nuisances
     from ..rates import total_counts
     from .parameters import build_params
 
-    exps = list(experiments)
-    binned = [e for e in exps if e.kind == "coherent"]
-    if not binned:
-        raise ValueError("feldman_cousins_interval needs at least one binned (Poisson) experiment")
-    shapes = [e.observed.shape for e in binned]
+    exps = list(_as_tuple(experiments))  # clear errors for an empty list, duplicates, non-experiments
+    shapes = [e.observed.shape for e in exps]
     sizes = [int(np.prod(s)) for s in shapes]
     splits = np.cumsum(sizes)[:-1]
     fixed = dict(fixed or {})
 
-    def with_counts(counts):
-        parts = jnp.split(counts, splits)
-        out, k = [], 0
-        for e in exps:
-            if e.kind == "coherent":
-                out.append(eqx.tree_at(lambda x: x.observed, e, parts[k].reshape(shapes[k])))
-                k += 1
-            else:
-                out.append(e)
-        return out
+    def with_data(flat):
+        parts = jnp.split(flat, splits)
+        return [eqx.tree_at(lambda x: x.observed, e, part.reshape(shape)) for e, part, shape in zip(exps, parts, shapes)]
 
-    def chi2(theta, counts):
+    def chi2(theta, data):
         p = build_params(theta, zprime_charges=zprime_charges)
-        return _chi2(p, with_counts(counts), nuisances="profile", profile_steps=profile_steps)
+        return _chi2(p, with_data(data), nuisances="profile", profile_steps=profile_steps)
 
     def expected(theta):
         p = profile_nuisances(build_params(theta, zprime_charges=zprime_charges), exps, profile_steps=profile_steps)
-        return jnp.concatenate([total_counts(p, e).ravel() for e in binned])
+        return jnp.concatenate([total_counts(p, e).ravel() for e in exps])
 
-    observed = jnp.concatenate([e.observed.ravel() for e in binned])
+    def draw(key, flat_expectation):
+        keys = jax.random.split(key, len(exps))
+        parts = jnp.split(flat_expectation, splits)
+        toys = [resample(e, part.reshape(shape), k) for e, part, shape, k in zip(exps, parts, shapes, keys)]
+        return jnp.concatenate([t.ravel() for t in toys])
+
+    observed = jnp.concatenate([e.observed.ravel() for e in exps])
     return feldman_cousins(
         chi2, expected, observed, poi, grid, fixed=fixed, bounds=bounds, cl=cl, n_toys=n_toys, seed=seed,
-        progress=progress, global_grid=global_grid,
+        progress=progress, global_grid=global_grid, draw=draw,
     )
