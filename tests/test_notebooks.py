@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+from tests.helpers import require
+
+nbformat = require("nbformat")
+nbclient = require("nbclient")
+
+pytestmark = pytest.mark.slow  # executes every notebook end to end
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 

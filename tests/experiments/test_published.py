@@ -52,6 +52,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from nsijax.experiments import load
 from nsijax.likelihood import chi2, profile_nuisances
@@ -77,6 +78,7 @@ def test_published_table_edges():
     assert abs(lo - (-0.041)) < 0.001 and abs(hi - 0.231) < 0.001
 
 
+@pytest.mark.slow  # 300 Feldman-Cousins toys, each a profiled global fit
 def test_csi2017_eps_ee_V_feldman_cousins_interval_matches_denton_gehrlein():
     exp = load("coherent_csi_2017")
 

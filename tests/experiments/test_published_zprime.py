@@ -45,6 +45,8 @@ from nsijax.infer.parameters import zprime_chi2
 from nsijax.likelihood import chi2, profile_nuisances
 from nsijax.params import Params
 
+pytestmark = pytest.mark.slow  # Z' exclusion scans over masses and couplings
+
 MASSES = np.array([1.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 1333.5])
 G_REF = np.array([3.88e-5, 3.95e-5, 4.49e-5, 8.26e-5, 2.20e-4, 7.20e-4, 9.60e-4])
 

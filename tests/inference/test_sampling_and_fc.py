@@ -68,6 +68,7 @@ def test_feldman_cousins_counting():
     assert 4.0 <= out["interval"][1] < 5.25
 
 
+@pytest.mark.slow  # toys of the CsI data, each a profiled fit
 def test_feldman_cousins_on_coherent_data_runs():
     """The experiment front end on CsI 2017 (smoke size: 2 grid points, 8 toys): finite, ordered output,
     and the SM point eps = 0 accepted (its Wilks Delta chi^2 is < 1 for these data)."""

@@ -9,6 +9,7 @@ import nsijax
 from nsijax import NSI
 from nsijax.constants import KM_TO_INV_EV, V_CC_EV_PER_GCC
 from nsijax.oscillation import Layers, OscParams, oscillation_amplitude, oscillation_probability
+from tests.helpers import require
 
 from .osc_reference import hamiltonian_np, pmns_np, prob_expm_np
 
@@ -40,7 +41,7 @@ def _random_layers(rng, n):
 def test_vs_nuoscprobexact_constant_density_full_complex_nsi(rng):
     """Reference: NuOscProbExact (M. Bustamante, Comput. Phys. Commun. 2021, arXiv:1904.12391;
     PyPI `nuoscprobexact`), constant density, full complex NSI; |Delta P| <= 1e-10."""
-    pytest.importorskip("oscprob3nu")
+    require("oscprob3nu")
     import hamiltonians3nu
     import oscprob3nu
 

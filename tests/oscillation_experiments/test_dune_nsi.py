@@ -32,6 +32,8 @@ from nsijax.oscillation import OscParams
 from nsijax.params import Params
 from nsijax.studies import dune_nsi
 
+pytestmark = pytest.mark.slow  # DUNE NSI fits with multi-start profiles
+
 
 @pytest.mark.parametrize("eps_ee", [-0.4, 0.3, 1.0])
 def test_eps_ee_is_a_density_rescaling(eps_ee):

@@ -43,6 +43,8 @@ from nsijax.nsi import NSI
 from nsijax.oscillation import OscParams
 from nsijax.params import Params
 
+pytestmark = pytest.mark.slow  # joint solar + KamLAND (+ COHERENT) fits
+
 NUFIT = OscParams.nufit()
 LMA_BOUNDS = [(0.40, 0.78), (6.5, 9.0)]  # theta12 [rad] < 45 deg, dm21 [1e-5 eV^2]
 DARK_BOUNDS = [(0.79, 1.20), (6.5, 9.0)]  # theta12 > 45 deg
