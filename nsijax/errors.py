@@ -19,3 +19,8 @@ class InvalidSpecError(NsijaxError, ValueError):
 
 class PrecisionWarning(UserWarning):
     """float32 arrays reached an nsijax entry point, or x64 was explicitly disabled."""
+
+
+class StaleCheckpointWarning(UserWarning):
+    """A scan checkpoint matched the scan's inputs but re-evaluating a finished point disagreed with
+    it (the loss, the data or the code changed since it was written): it is discarded and recomputed."""

@@ -6,7 +6,8 @@ Steps (each result saved as JSON/NPZ with the inputs that made it, plots as PNG)
   3. The 2D Delta chi^2 map of (eps^u_ee, eps^d_ee) and its 90% CL region.
   4. 90% CL exclusion curves g_Z' versus M_Z' for each charge preset (B-L and universal by default):
      Delta chi^2 relative to the best point at each mass (g = 0, the SM, included) above 2.706.
-Scans run as vmapped chunks with progress bars and resume from checkpoints in ``<output>/checkpoints``.
+Scans run as vmapped chunks with progress bars and resume from checkpoints in ``<output>/checkpoints``,
+keyed by the whole config and the experiments' content, so a changed setting or data set never reuses them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .. import experiments as _experiments
 from ..errors import InvalidInputError
 from ..infer import DELTA_CHI2, ScanResult, exclusion_limit, profile_scan
 from ..infer.parameters import profiled_chi2, zprime_chi2
+from ..infer.scan import stable_hash
 from ..likelihood import chi2, profile_nuisances
 from ..params import Params
 from ._config import from_mapping as _from_mapping
@@ -103,6 +105,7 @@ def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots
 
     loss = profiled_chi2(exps, profile_steps=config.profile_steps)
     ck = out / "checkpoints"
+    key = stable_hash({"study": "coherent_nsi", **inputs}, exps)  # what defines the loss, data included
 
     # 2. 1D profiles
     eps = np.linspace(config.eps_min, config.eps_max, config.n_1d)
@@ -110,7 +113,7 @@ def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots
     scans_1d = {}
     for name in ("eps_u_ee", "eps_d_ee"):
         res = profile_scan(loss, {}, {name: eps}, chunk_size=config.chunk_size, checkpoint=ck / f"{name}.npz",
-                           progress=progress, label=f"1D profile {name}", refine_best=False)
+                           checkpoint_key=key, progress=progress, label=f"1D profile {name}", refine_best=False)
         res.save(out / f"profile_{name}", inputs=inputs)
         scans_1d[name] = res
         summary["profiles_1d"][name] = {
@@ -123,7 +126,8 @@ def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots
     # 3. 2D map
     e2 = np.linspace(config.eps_min, config.eps_max, config.n_2d)
     res2 = profile_scan(loss, {}, {"eps_u_ee": e2, "eps_d_ee": e2}, chunk_size=config.chunk_size,
-                        checkpoint=ck / "eps_u_ee-eps_d_ee.npz", progress=progress, label="2D eps_u_ee x eps_d_ee", refine_best=False)
+                        checkpoint=ck / "eps_u_ee-eps_d_ee.npz", checkpoint_key=key, progress=progress,
+                        label="2D eps_u_ee x eps_d_ee", refine_best=False)
     res2.save(out / "profile_eps_u_ee-eps_d_ee", inputs=inputs)
     summary["profile_2d"] = {"chi2_min": res2.chi2_min, "best_fit": res2.best_fit,
                              "fraction_allowed_90cl": float(np.mean(res2.delta_chi2 <= config.level_2d))}

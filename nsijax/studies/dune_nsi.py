@@ -38,6 +38,7 @@ from ..errors import InvalidInputError
 from ..experiments import long_baseline
 from ..infer import lowest, profile_scan
 from ..infer.results import DELTA_CHI2, ScanResult
+from ..infer.scan import stable_hash
 from ..likelihood import chi2
 from ..nsi import COMPONENTS, NSI
 from ..oscillation import OscParams
@@ -204,12 +205,16 @@ def _profile(config: DuneNSIConfig, coupling: str, grid: dict, profile_phase: bo
     loss = dune_chi2(config.experiment, coupling, tuple(sorted(truth.items())), config.theta13_prior_sigma,
                      config.profile_steps)
     todo = starts(coupling, profile_phase, truth)
+    # checkpoints keyed by the whole config and the experiment's content (the Asimov data follow the truth)
+    key = stable_hash({"study": "dune_nsi", "config": dataclasses.asdict(config), "truth": truth, "coupling": coupling,
+                       "grid": tag}, _experiments.load(config.experiment))
     runs = []
     for i, init in enumerate(todo):
         ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"dune_nsi_{coupling}_{tag}_start{i}.npz"
         runs.append(profile_scan(loss, init, grid, bounds=BOUNDS, chunk_size=config.chunk_size, checkpoint=ck,
-                                 progress=progress, refine_best=False, warm_start=False, tol=config.fit_tol,
-                                 max_steps=config.fit_max_steps, fallback_steps=config.fit_fallback_steps,
+                                 checkpoint_key=key, progress=progress, refine_best=False, warm_start=False,
+                                 tol=config.fit_tol, max_steps=config.fit_max_steps,
+                                 fallback_steps=config.fit_fallback_steps,
                                  label=f"DUNE {coupling} {tag}, start {i + 1}/{len(todo)}"))
     return lowest(runs)
 

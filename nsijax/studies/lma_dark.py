@@ -13,7 +13,8 @@ NuFIT 6.0 NO). Each grid point is fitted from several starting points (the LMA a
 the COHERENT-degenerate solution eps_ee ~ eps_mumu ~ 0.35) and the lowest chi^2 is kept, because
 the joint chi^2 has separate minima. Results: ``lma_dark.json`` (the Delta chi^2 of the dark side for
 each quark and data set, best fits, inputs), one ScanResult (JSON + NPZ) per profile, and
-``lma_dark.png``. Scans run as vmapped chunks with progress bars and resume from checkpoints.
+``lma_dark.png``. Scans run as vmapped chunks with progress bars and resume from checkpoints, keyed by
+the whole config, the quark and the experiments' content (a changed setting or data set recomputes).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .. import experiments as _experiments
 from ..errors import InvalidInputError
 from ..infer import lowest, profile_scan
 from ..infer.results import ScanResult
+from ..infer.scan import stable_hash
 from ..likelihood import chi2
 from ..nsi import NSI
 from ..oscillation import OscParams
@@ -159,12 +161,15 @@ def profile_theta12(config: LMADarkConfig, names: tuple[str, ...], quark: str, *
     tag = "+".join(names)
     joint = any(_experiments.spec(n)["kind"] != "oscillation" for n in names)
     todo = starts(quark, joint)
+    exps = [_experiments.load(n) for n in names]  # cached: the data joint_chi2 fits
+    key = stable_hash({"study": "lma_dark", "config": dataclasses.asdict(config), "experiments": list(names),
+                       "quark": quark}, exps)
     runs = []
     for i, (ee, mm) in enumerate(todo):
         ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"lma_dark_{quark}_{tag}_start{i}.npz"
         runs.append(profile_scan(loss, {"dm21_1e5": 7.5, "eps_ee": ee, "eps_mumu": mm}, grid, bounds=bounds,
-                                 chunk_size=config.chunk_size, checkpoint=ck, progress=progress, refine_best=False,
-                                 warm_start=False, tol=config.fit_tol, max_steps=config.fit_max_steps,
+                                 chunk_size=config.chunk_size, checkpoint=ck, checkpoint_key=key, progress=progress,
+                                 refine_best=False, warm_start=False, tol=config.fit_tol, max_steps=config.fit_max_steps,
                                  fallback_steps=config.fit_fallback_steps,
                                  label=f"{quark}, {len(names)} experiments, start {i + 1}/{len(todo)}"))
     return lowest(runs)

@@ -38,23 +38,162 @@ def test_2d_grid_without_nuisances():
     assert res.chi2_min == pytest.approx(0.0, abs=1e-10)
 
 
-def test_checkpoint_resume(tmp_path):
-    """Finished points in the checkpoint are kept, not recomputed (sentinel survives the resume)."""
-    xs = np.linspace(-1.0, 3.0, 12)
+def _offset_chi2(offset):
+    """gauss_chi2 + offset: one factory, so every loss it makes has the same name (like
+    ``profiled_chi2(experiments)`` for different experiments); profile (x - mu_x)^2 / C_xx + offset."""
+
+    def loss(th):
+        return gauss_chi2(th) + offset
+
+    return loss
+
+
+def shifted_chi2(th):
+    """gauss_chi2 with the mean of x moved to 2: profile (x - 2)^2 / C_xx."""
+    return gauss_chi2({"x": th["x"] - 1.0, "y": th["y"]})
+
+
+XS = np.linspace(-1.0, 3.0, 12)
+
+
+def _profile(xs, mu=MEAN[0], offset=0.0):
+    return (xs - mu) ** 2 / COV[0, 0] + offset
+
+
+def test_checkpoint_of_another_loss_is_not_reused(tmp_path):
+    """Two different losses scanned into one checkpoint path: the second scan returns its own chi^2, not
+    the first one's (the checkpoint is keyed by the loss's name, so no warning is needed)."""
     ck = tmp_path / "scan.npz"
-    full = profile_scan(gauss_chi2, {"y": 0.0}, {"x": xs}, chunk_size=4, checkpoint=ck, progress=False)
+    first = profile_scan(gauss_chi2, {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False)
+    np.testing.assert_allclose(first.chi2, _profile(XS), atol=1e-8)
+    second = profile_scan(shifted_chi2, {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False)
+    np.testing.assert_allclose(second.chi2, _profile(XS, mu=2.0), atol=1e-8)
+    assert second.metadata["resumed_points"] == 0
+
+
+def test_checkpoint_of_another_closure_is_not_reused(tmp_path):
+    """Two losses of one factory (same name, nothing else to tell them apart): the canary re-evaluation
+    of a finished point sees the change, warns and recomputes every point."""
+    from nsijax.errors import StaleCheckpointWarning
+
+    ck = tmp_path / "scan.npz"
+    profile_scan(_offset_chi2(0.0), {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False)
+    with pytest.warns(StaleCheckpointWarning, match="recomputing"):
+        second = profile_scan(_offset_chi2(3.0), {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False)
+    np.testing.assert_allclose(second.chi2, _profile(XS, offset=3.0), atol=1e-8)
+
+
+def test_checkpoint_resume(tmp_path):
+    """Finished points in the checkpoint are kept, not recomputed: a sentinel in a finished chunk other
+    than the first (the canary, which is re-evaluated) survives the resume, without a warning."""
+    ck = tmp_path / "scan.npz"
+    full = profile_scan(gauss_chi2, {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False)
+    assert full.metadata["resumed_points"] == 0
     saved = dict(np.load(ck))
     assert saved["done"].all()
-    saved["values"][:4] = 1234.5  # first chunk "finished" with a sentinel
-    saved["done"][4:] = False  # the rest "interrupted"
-    saved["values"][4:] = np.nan
+    saved["values"][4:8] = 1234.5  # second chunk "finished" with a sentinel
+    saved["done"][8:] = False  # the rest "interrupted"
+    saved["values"][8:] = np.nan
     np.savez(ck, **saved)
-    resumed = profile_scan(gauss_chi2, {"y": 0.0}, {"x": xs}, chunk_size=4, checkpoint=ck, progress=False)
-    assert np.all(resumed.chi2[:4] == 1234.5)
-    np.testing.assert_allclose(resumed.chi2[4:], full.chi2[4:], atol=1e-9)
+    resumed = profile_scan(gauss_chi2, {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False)
+    assert np.all(resumed.chi2[4:8] == 1234.5)
+    assert resumed.metadata["resumed_points"] == 8
+    np.testing.assert_allclose(resumed.chi2[:4], full.chi2[:4], atol=1e-9)
+    np.testing.assert_allclose(resumed.chi2[8:], full.chi2[8:], atol=1e-9)
     # a checkpoint of other inputs is ignored
-    other = profile_scan(gauss_chi2, {"y": 0.0}, {"x": xs + 0.01}, chunk_size=4, checkpoint=ck, progress=False)
+    other = profile_scan(gauss_chi2, {"y": 0.0}, {"x": XS + 0.01}, chunk_size=4, checkpoint=ck, progress=False)
     assert np.all(np.isfinite(other.chi2)) and not np.any(other.chi2 == 1234.5)
+
+
+def test_stale_checkpoint_with_same_key_warns_and_recomputes(tmp_path):
+    """A checkpoint written by loss A with the same fingerprint inputs (same name, grid, settings and
+    checkpoint_key) but resumed with loss B: the canary warns and every point is recomputed with B,
+    including the ones A finished; the rewritten checkpoint then resumes quietly."""
+    from nsijax.errors import StaleCheckpointWarning
+
+    ck = tmp_path / "scan.npz"
+    a, b = _offset_chi2(0.0), _offset_chi2(1e-3)  # differ by far less than any physics would notice
+    profile_scan(a, {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False, checkpoint_key="same")
+    saved = dict(np.load(ck))
+    saved["done"][8:] = False  # A was interrupted after 8 points
+    saved["values"][8:] = np.nan
+    np.savez(ck, **saved)
+    with pytest.warns(StaleCheckpointWarning, match="re-evaluat"):
+        res = profile_scan(b, {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False, checkpoint_key="same")
+    np.testing.assert_allclose(res.chi2, _profile(XS, offset=1e-3), atol=1e-9)
+    assert res.metadata["resumed_points"] == 0
+    again = profile_scan(b, {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False, checkpoint_key="same")
+    np.testing.assert_array_equal(again.chi2, res.chi2)
+    assert again.metadata["resumed_points"] == len(XS)
+
+
+_BASE = {"init": {"y": 0.0}, "fixed": {"z": 1.0}}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"init": {"y": 0.5}},
+        {"fixed": {"z": 2.0}},
+        {"bounds": {"y": (-10.0, 10.0)}},
+        {"tol": 1e-9},
+        {"max_steps": 150},
+        {"warm_start": False},
+        {"chunk_size": 6},
+        {"checkpoint_key": "another data set"},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_fingerprint_covers_every_input(tmp_path, change):
+    """Every input that defines the values (start values, fixed values, bounds, fit settings, warm
+    starts and the chunks they follow, the caller's key) changes the fingerprint: a sentinel in a
+    finished, non-canary chunk of the checkpoint is never returned."""
+    ck = tmp_path / "scan.npz"
+    profile_scan(gauss_chi2, {"y": 0.0}, {"x": XS}, fixed={"z": 1.0}, chunk_size=4, checkpoint=ck, progress=False)
+    saved = dict(np.load(ck))
+    saved["values"][4:8] = 1234.5
+    np.savez(ck, **saved)
+    kw = {"fixed": {"z": 1.0}, "chunk_size": 4, **change}
+    init = kw.pop("init", {"y": 0.0})
+    res = profile_scan(gauss_chi2, init, {"x": XS}, checkpoint=ck, progress=False, **kw)
+    assert not np.any(res.chi2 == 1234.5)
+    assert res.metadata["resumed_points"] == 0
+    np.testing.assert_allclose(res.chi2, _profile(XS), atol=1e-7)
+
+
+def test_stable_hash_keys_by_content():
+    """stable_hash: fixed digests (no process-dependent ids or salted hashes), lists == tuples,
+    1 == 1.0, dict order irrelevant; any change of an array, a dataclass field or an Experiment's data or
+    static fields changes it; a function is a clear error."""
+    import dataclasses
+
+    import equinox as eqx
+
+    from nsijax import experiments
+    from nsijax.errors import InvalidInputError
+    from nsijax.infer.scan import stable_hash
+
+    assert stable_hash({"a": 1, "b": [1, 2.5]}) == "d75e14fe24baed03c25db0bbc27c013c"  # the same in every session
+    assert stable_hash({"b": (1.0, 2.5), "a": 1.0}) == stable_hash({"a": 1, "b": [1, 2.5]})
+    assert stable_hash({"a": 1}) != stable_hash({"a": 1.5}) != stable_hash({"a": "1.5"}) != stable_hash({"a": None})
+    x = np.linspace(0.0, 1.0, 5)
+    assert stable_hash(x) == stable_hash(x.copy()) != stable_hash(x.astype(np.float32))
+    assert stable_hash(x) != stable_hash(np.where(np.arange(5) == 3, x + 1e-15, x))
+
+    @dataclasses.dataclass
+    class Config:
+        n: int = 3
+        names: tuple = ("charm",)
+
+    assert stable_hash(Config()) == stable_hash(Config(3, ["charm"])) != stable_hash(Config(4))
+
+    charm = experiments.load("charm")
+    assert stable_hash(charm) == stable_hash(experiments.load("charm")) != stable_hash(experiments.load("nutev"))
+    assert stable_hash(charm) != stable_hash(eqx.tree_at(lambda e: e.observed, charm, charm.observed * (1 + 1e-12)))
+    assert stable_hash(charm) != stable_hash(dataclasses.replace(charm, name="charm2"))
+    assert stable_hash("a", "b") != stable_hash("ab") != stable_hash(["a", "b"], None)
+    with pytest.raises(InvalidInputError, match=r"argument\[0\]\['loss'\] of type function"):
+        stable_hash({"loss": gauss_chi2})
 
 
 def test_save_and_load(tmp_path):
