@@ -6,7 +6,9 @@
     nsijax fit --dune-nsi
                         DUNE (TDR GLoBES configuration) sensitivity to NSI in propagation, Asimov data
     nsijax scan         a profile scan of any parameters over any experiments
-    nsijax sample       NUTS posterior of chosen parameters (uniform priors) with diagnostics
+    nsijax sample       NUTS posterior of chosen parameters (uniform priors) with diagnostics; the
+                        nuisance pulls are sampled with their N(0,1) priors (marginal posterior), or
+                        profiled at each step with --profile-nuisances (not a Bayesian posterior)
     nsijax experiments  the bundled experiments
     nsijax demo         SM and NSI CEvNS recoil spectra for the COHERENT CsI detector
     nsijax targets      the known scattering targets
@@ -22,9 +24,20 @@ import json
 import sys
 from pathlib import Path
 
-# COHERENT CsI[Na] 2017 (Akimov et al., Science 357, 1123 (2017)): 14.57 kg at 19.3 m, 1.76e23 POT,
-# 0.08 neutrinos of each flavour per proton.
-_CSI_2017 = {"mass_kg": 14.57, "distance_m": 19.3, "pot": 1.76e23, "nu_per_proton": 0.08}
+#: The bundled experiment whose exposure ``nsijax demo`` uses (COHERENT CsI[Na] 2017, Science 357 (2017) 1123).
+_DEMO_EXPERIMENT = "coherent_csi_2017"
+
+
+def _demo_detector() -> dict:
+    """Target, mass, distance, POT, neutrinos per proton, form factor and couplings of the demo detector,
+    read from the spec of :data:`_DEMO_EXPERIMENT` (its ``[source]`` table)."""
+    from nsijax import experiments
+
+    src = experiments.spec(_DEMO_EXPERIMENT)["source"]
+    return {"experiment": _DEMO_EXPERIMENT, "target": src["target"], "mass_kg": float(src["mass_kg"]),
+            "distance_m": float(src["distance_m"]), "pot": float(src["protons_on_target"]),
+            "nu_per_proton": float(src["nu_per_proton"]), "form_factor": src["form_factor"],
+            "couplings": src["couplings"]}
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -35,8 +48,8 @@ def _demo(args: argparse.Namespace) -> int:
     from nsijax import constants as c
     from nsijax import flux
 
-    det = _CSI_2017
-    n_formula = det["mass_kg"] * 1e3 / nsijax.targets.get_target("CsI").molar_mass_g * c.N_AVOGADRO
+    det = _demo_detector()
+    n_formula = det["mass_kg"] * 1e3 / nsijax.targets.get_target(det["target"]).molar_mass_g * c.N_AVOGADRO
     fluence = flux.flux_at(det["distance_m"], det["pot"], det["nu_per_proton"])
     T_kev = jnp.linspace(args.t_min_kev, args.t_max_kev, args.points)
     models = {
@@ -46,10 +59,13 @@ def _demo(args: argparse.Namespace) -> int:
     }
     spectra = {}
     for name, nsi in models.items():
-        s = flux.pion_dar_recoil_spectrum(T_kev * 1e-3, "CsI", nsi=nsi) * fluence * n_formula * 1e-3
+        s = flux.pion_dar_recoil_spectrum(T_kev * 1e-3, det["target"], nsi=nsi, form_factor=det["form_factor"],
+                                          couplings=det["couplings"]) * fluence * n_formula * 1e-3
         spectra[name] = np.asarray(s)  # events per keVnr
-    print("nsijax demo: CEvNS recoil spectra, COHERENT CsI[Na] 2017 exposure (14.57 kg, 19.3 m, 1.76e23 POT)")
-    print("events per keVnr, all three pi-DAR flavours, Helm form factor, tree-level couplings\n")
+    print(f"nsijax demo: CEvNS recoil spectra, {det['experiment']} exposure ({det['target']}, {det['mass_kg']:g} kg, "
+          f"{det['distance_m']:g} m, {det['pot']:.3g} POT, {det['nu_per_proton']:g} nu per flavour per proton)")
+    print(f"events per keVnr, all three pi-DAR flavours, form factor {det['form_factor']}, "
+          f"couplings {det['couplings']} (from the spec)\n")
     header = f"{'T [keVnr]':>10}" + "".join(f"{k:>18}" for k in spectra)
     print(header)
     for i, t in enumerate(np.asarray(T_kev)):
@@ -254,6 +270,7 @@ def _params_and_experiments(args: argparse.Namespace, command: str, usage: str):
 def _scan(args: argparse.Namespace) -> int:
     from nsijax.infer import profile_scan
     from nsijax.infer.parameters import profiled_chi2
+    from nsijax.infer.scan import stable_hash
 
     params, grid, exp_names, exps = _params_and_experiments(args, "scan", "name=lo:hi:n")
     short = [p for p, (k, v) in zip(params, grid.items()) if isinstance(v, tuple)]
@@ -261,10 +278,13 @@ def _scan(args: argparse.Namespace) -> int:
         raise SystemExit(f"nsijax scan: --param {short[0]!r}: a scan needs name=lo:hi:n (the number of grid points)")
     charges = args.zprime_charges
     loss = profiled_chi2(exps, zprime_charges=charges)
+    inputs = {"param": params, "experiments": exp_names, "zprime_charges": charges}
+    # the checkpoint is keyed by the arguments and the experiments' data: another scan never reuses it
+    key = stable_hash({"command": "scan", **inputs, "chunk_size": args.chunk_size}, exps)
 
     res = profile_scan(loss, {}, grid, chunk_size=args.chunk_size, checkpoint=Path(args.output) / "scan_checkpoint.npz",
-                       progress=not args.quiet, refine_best=False)
-    jp, _ = res.save(Path(args.output) / "scan", inputs={"param": params, "experiments": exp_names, "zprime_charges": charges})
+                       checkpoint_key=key, progress=not args.quiet, refine_best=False)
+    jp, _ = res.save(Path(args.output) / "scan", inputs=inputs)
     if len(res.names) == 1:
         print(f"{res.names[0]}: best fit {res.best_fit.get(res.names[0]):+.4f}, 90% CL {res.interval(2.706)}")
     if _have_matplotlib():
@@ -281,34 +301,41 @@ def _scan(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     import numpyro.distributions as dist
 
-    from nsijax.infer import numpyro_model, run_nuts
-    from nsijax.infer.parameters import build_params
-    from nsijax.likelihood import log_likelihood
+    from nsijax.errors import NsijaxError
+    from nsijax.infer import run_nuts
+    from nsijax.infer.sampling import LIKELIHOOD_LABELS, experiment_model
 
     params, bounds, exp_names, exps = _params_and_experiments(args, "sample", "name=lo:hi (uniform prior)")
     if any(not isinstance(b, tuple) for b in bounds.values()):
         raise SystemExit("nsijax sample: --param takes name=lo:hi (prior bounds), not a grid")
-
-    def ll(theta):
-        return log_likelihood(build_params(theta), exps, nuisances="profile")
-
-    model = numpyro_model(ll, {k: dist.Uniform(lo, hi) for k, (lo, hi) in bounds.items()})
+    profile = bool(args.profile_nuisances or _read_config(args.config, "sample").get("profile_nuisances", False))
+    mode = "profile" if profile else "sample"
+    try:
+        model, sampled = experiment_model(exps, {k: dist.Uniform(lo, hi) for k, (lo, hi) in bounds.items()},
+                                          nuisances=mode)
+    except NsijaxError as e:
+        raise SystemExit(f"nsijax sample: {e}") from None
+    print(f"nsijax sample: likelihood {LIKELIHOOD_LABELS[mode]}"
+          + (f"; {len(sampled)} nuisance pulls sampled: {', '.join(sampled)}" if sampled else ""), flush=True)
     samples, summary = run_nuts(model, num_warmup=args.warmup, num_samples=args.samples, num_chains=args.chains,
                                 seed=args.seed, progress_bar=not args.quiet)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     import numpy as np
 
-    np.savez(out / "samples.npz", **samples)
+    np.savez(out / "samples.npz", **samples)  # every sample site, the sampled nuisance pulls included
     (out / "posterior_summary.json").write_text(json.dumps(
         {"inputs": {"param": params, "experiments": exp_names, "samples": args.samples, "warmup": args.warmup,
-                    "chains": args.chains, "seed": args.seed}, "summary": summary}, indent=1, default=float))
+                    "chains": args.chains, "seed": args.seed, "profile_nuisances": profile},
+         "likelihood": LIKELIHOOD_LABELS[mode], "sampled_nuisances": list(sampled), "summary": summary},
+        indent=1, default=float))
+    print(f"likelihood: {LIKELIHOOD_LABELS[mode]}")
     for k, d in summary.items():
         print(f"{k}: " + ", ".join(f"{kk}={vv:.4g}" for kk, vv in d.items() if isinstance(vv, (int, float))))
     if _have_matplotlib():
         from nsijax import plotting
 
-        plotting.corner(samples, out / "corner.png", title=" + ".join(exp_names))
+        plotting.corner({k: samples[k] for k in bounds}, out / "corner.png", title=" + ".join(exp_names))
     print(f"wrote {out / 'posterior_summary.json'}")
     return 0
 
@@ -363,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sa = sub.add_parser("sample", help="NUTS posterior: nsijax sample --param eps_u_ee=-0.5:0.5 [--param ...]")
     sa.add_argument("--param", action="append", help="name=lo:hi (uniform prior; repeat)")
+    sa.add_argument("--profile-nuisances", action="store_true",
+                    help="profile the nuisance pulls at each step instead of sampling them with their N(0,1) "
+                         "priors (samples the profile likelihood: not a Bayesian posterior)")
     sa.add_argument("--experiments", nargs="+", default=None)
     sa.add_argument("--samples", type=int, default=1000)
     sa.add_argument("--warmup", type=int, default=500)

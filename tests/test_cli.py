@@ -27,6 +27,7 @@ def test_demo_prints_spectra(tmp_path):
     assert set(data["events_per_kev"]) == {"SM", "eps^u_ee=0.2", "eps^d_ee=-0.2"}
 
 
+@pytest.mark.slow  # CLI end to end: the main job
 def test_fit_main_job_tiny(tmp_path):
     """`nsijax fit` with a settings file on tiny grids writes the summary, the scans and the plots."""
     cfg = tmp_path / "fit.toml"
@@ -44,6 +45,7 @@ def test_fit_main_job_tiny(tmp_path):
     assert "Standard Model chi2" in out.stdout
 
 
+@pytest.mark.slow  # CLI end to end: joint fits
 def test_fit_joint_tiny(tmp_path):
     """`nsijax fit --joint` on a 3-point theta12 grid with cheap experiments writes its results and plot."""
     cfg = tmp_path / "joint.toml"
@@ -60,6 +62,7 @@ def test_fit_joint_tiny(tmp_path):
     assert "Delta chi2(dark - LMA)" in out.stdout
 
 
+@pytest.mark.slow  # CLI end to end: DUNE fits
 def test_fit_dune_nsi_tiny(tmp_path):
     """`nsijax fit --dune-nsi` with one coupling on a 3-point grid writes its summary, profile and plot."""
     cfg = tmp_path / "dune.toml"
@@ -104,3 +107,44 @@ def test_bad_config_keys(tmp_path):
     cfg.write_text("[scan]\nparam = []\n")
     with pytest.raises(SystemExit, match="unknown tables"):
         cli.main(["fit", "--config", str(cfg)])
+
+
+def _sample(tmp_path, capsys, *extra):
+    out_dir = tmp_path / "post"
+    rc = cli.main(["sample", "--param", "eps_u_ee=-0.5:0.5", "--experiments", "coherent_csi_2017", "--samples", "8",
+                   "--warmup", "8", "--chains", "1", "--quiet", "--output", str(out_dir), *extra])
+    assert rc == 0
+    return json.loads((out_dir / "posterior_summary.json").read_text()), out_dir, capsys.readouterr().out
+
+
+@pytest.mark.slow  # CLI end to end: NUTS
+def test_sample_default_samples_the_nuisance_pulls(tmp_path, capsys):
+    """Default `nsijax sample`: every nuisance pull of the experiment is a sample site with its N(0,1)
+    prior (the joint posterior, as notebooks/04_posterior_sampling.ipynb), and the outputs say so."""
+    import numpy as np
+
+    from nsijax import experiments
+
+    summary, out_dir, stdout = _sample(tmp_path, capsys)
+    keys = experiments.load("coherent_csi_2017").nuisance_keys
+    assert summary["likelihood"] == "marginal (nuisance pulls sampled with N(0,1) priors)"
+    assert summary["sampled_nuisances"] == list(keys) and summary["inputs"]["profile_nuisances"] is False
+    assert set(summary["summary"]) == {"eps_u_ee", *keys}
+    samples = np.load(out_dir / "samples.npz")
+    assert set(samples.files) == {"eps_u_ee", *keys} and samples[keys[0]].shape == (1, 8)
+    assert np.all(np.isfinite(samples[keys[0]])) and np.ptp(samples[keys[0]]) > 0  # the pull moves
+    assert "likelihood: marginal (nuisance pulls sampled with N(0,1) priors)" in stdout
+
+
+@pytest.mark.slow  # CLI end to end: NUTS
+def test_sample_profile_nuisances_flag_says_not_a_posterior(tmp_path, capsys):
+    """`nsijax sample --profile-nuisances` samples the profile likelihood: only the chosen parameters
+    are sample sites, and the JSON and the printed summary say it is not a Bayesian posterior."""
+    import numpy as np
+
+    summary, out_dir, stdout = _sample(tmp_path, capsys, "--profile-nuisances")
+    label = "profiled (nuisances profiled at each step; not a Bayesian posterior)"
+    assert summary["likelihood"] == label and summary["sampled_nuisances"] == []
+    assert summary["inputs"]["profile_nuisances"] is True and set(summary["summary"]) == {"eps_u_ee"}
+    assert set(np.load(out_dir / "samples.npz").files) == {"eps_u_ee"}
+    assert f"likelihood: {label}" in stdout
