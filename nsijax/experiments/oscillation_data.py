@@ -376,9 +376,14 @@ def solar_pee_prediction(params, exp):
     over each measurement's production nodes (tables ``sun_weight``, ``sun_ne``, ``sun_yn``, from the
     spec's ``data.solar_model`` at build time), matter NSI ``params.matter_nsi()``."""
     t = exp.tables
-    return survival_probability_at_nodes(
-        osc_of(params), t["energy_gev"], t["sun_weight"], t["sun_ne"], t["sun_yn"], nsi=params.matter_nsi()
-    )
+    osc, nsi = osc_of(params), params.matter_nsi()
+    # one call per measurement (4 points, each with its own production region), not one batched (n, R)
+    # eigh: in vmapped fits on CPU the batched form hangs XLA:CPU's thread pool (README, Known issues;
+    # reproduced with benchmarks/joint.py --smoke), the per-measurement form does not
+    return jnp.stack([
+        survival_probability_at_nodes(osc, t["energy_gev"][j], t["sun_weight"][j], t["sun_ne"][j], t["sun_yn"][j], nsi=nsi)
+        for j in range(len(exp.observables))
+    ])
 
 
 def reactor_survival(params, exp):
