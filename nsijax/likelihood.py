@@ -120,6 +120,40 @@ def _terms(params: Params, exp: Experiment, theta, rates) -> tuple[Array, Array,
     )
 
 
+def resample(exp, expectation, key: jax.Array) -> jax.Array:
+    """One pseudo-data set of ``exp`` around ``expectation`` (shaped like ``exp.observed``), drawn with
+    the experiment's own statistics, the ones its likelihood term assumes (:func:`_terms`):
+
+    * Gaussian-term experiments (``kind = "gaussian"``: CHARM, NuTeV): value ~ N(prediction, sigma^2),
+      sigma = ``tables["sigma"]``;
+    * Borexino-like P_ee points (``response = "solar_pee"``): the split normal whose density is the
+      likelihood's exp(-chi^2/2) with its side-dependent errors: chi^2 uses ``sigma_up`` where the
+      prediction exceeds the value, so values below the prediction are drawn with width ``sigma_up``
+      (probability sigma_up / (sigma_up + sigma_down)) and values above with ``sigma_down``; for equal
+      errors (the shipped data) this is N(prediction, sigma^2);
+    * every other experiment (binned Poisson: COHERENT, KamLAND, SNO, DUNE): Poisson counts with means
+      ``expectation``.
+
+    Jit- and vmap-able (the choice depends only on static fields of ``exp``).
+    """
+    lam = jnp.asarray(expectation, dtype=float)
+    if exp.kind == "gaussian":
+        sig = exp.tables["sigma"]
+        return lam + sig * jax.random.normal(key, lam.shape)
+    if exp.kind == "oscillation" and exp.response == "solar_pee":
+        return _split_normal(key, lam, exp.tables["sigma_up"], exp.tables["sigma_down"])
+    return jax.random.poisson(key, lam, shape=lam.shape).astype(float)
+
+
+def _split_normal(key, mean, sigma_below, sigma_above):
+    """Draws with density prop. to exp(-(x - mean)^2 / (2 s^2)), s = sigma_below for x < mean, sigma_above
+    above (normalised: P(x < mean) = sigma_below / (sigma_below + sigma_above))."""
+    k_side, k_size = jax.random.split(key)
+    z = jnp.abs(jax.random.normal(k_size, mean.shape))
+    below = jax.random.uniform(k_side, mean.shape) < sigma_below / (sigma_below + sigma_above)
+    return jnp.where(below, mean - sigma_below * z, mean + sigma_above * z)
+
+
 def _profile_theta(
     params: Params, exp: Experiment, rates, steps: int, fixed: frozenset = frozenset()
 ) -> tuple[Array | None, Float[Array, " n"]]:
@@ -159,8 +193,8 @@ def _profile_theta(
         def mu_flat(theta):
             return _mu(p, e, theta, r).ravel()
 
-        def f(theta):
-            return stats.baker_cousins_chi2(n_obs, mu_flat(theta)) + stats.pull_penalty(theta)
+        def f(theta):  # the held pulls of theta are those of params throughout
+            return objective(theta, args)
 
         def step(carry, _):
             theta, val = carry

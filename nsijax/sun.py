@@ -115,9 +115,7 @@ def production_nodes(model: str = "GS98", flux: str = "8B") -> ProductionNodes:
     weights of its production distribution (normalised to 1; radii carrying < 1e-7 of the largest
     weight dropped), the electron density n_e [mol/cm^3] and Y_n there: the nodes over which
     :func:`survival_probability` (adiabatic) averages. NumPy arrays (copies), shape (R,)."""
-    if model not in MODELS:
-        raise InvalidInputError(f"solar model must be one of {MODELS}, got {model!r}")
-    r, w, ne, yn, _ = _production_nodes(model, flux)
+    r, w, ne, yn, _ = _production_nodes(model, flux)  # unknown model or flux: InvalidInputError
     return ProductionNodes(r.copy(), w.copy(), ne.copy(), yn.copy())
 
 

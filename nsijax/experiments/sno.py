@@ -60,7 +60,7 @@ from ..errors import InvalidSpecError
 from ..nsi import components_to_matrix
 from ..oscillation import mass_matrix_flavour, pmns
 from ..sun import _load as _load_solar
-from ..sun import _production_nodes
+from ..sun import production_nodes
 from .oscillation_data import _read_rows
 
 #: Nuisances of ``sno_d2o``, in order.
@@ -259,7 +259,8 @@ def _solar_nodes(model: str, n: int):
     weights exact for polynomials in r of degree < 2n against the tabulated (trapezoid) distribution of
     :func:`nsijax.sun.mass_state_fractions` (Lanczos on the discrete measure, Golub-Welsch). n_e
     (log-linear) and Y_n (linear) are interpolated in the full profile table. Returns (n_e, Y_n, w)."""
-    r, w, _, _, _ = _production_nodes(model, "8B")
+    nodes = production_nodes(model, "8B")
+    r, w = nodes.r, nodes.weight
     q = np.sqrt(w) / np.linalg.norm(np.sqrt(w))
     basis, alpha, beta = [q], [], []
     prev, b = np.zeros_like(q), 0.0

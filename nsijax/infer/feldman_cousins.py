@@ -3,9 +3,8 @@
 For each value mu of the parameter of interest: profile the nuisances on the observed data, draw
 ``n_toys`` pseudo-data sets from the expectation at (mu, profiled nuisances) (the "profile
 construction"; auxiliary measurements are not resampled), each experiment with its own statistics
-(:func:`resample`: Poisson counts for binned experiments, Gaussian values for Gaussian-term ones),
-compute each toy's
-Delta chi^2(mu) = chi^2(mu, profiled) - chi^2(global minimum), and accept mu if the observed
+(:func:`nsijax.likelihood.resample`, beside the likelihood terms it mirrors: Poisson counts for binned
+experiments, Gaussian values for Gaussian-term ones), compute each toy's Delta chi^2(mu) = chi^2(mu, profiled) - chi^2(global minimum), and accept mu if the observed
 Delta chi^2 is at most the CL quantile of the toys (likelihood-ratio ordering: G. J. Feldman &
 R. D. Cousins, PRD 57, 3873 (1998)). Toys are vmapped and fitted in one jitted call per grid chunk.
 """
@@ -14,11 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..likelihood import _as_tuple, profile_nuisances, resample
+from ..likelihood import chi2 as _chi2
+from ..rates import total_counts
 from .fit import fit
+from .parameters import build_params
 from .scan import _progress, points_sharding
 from .transforms import Bounds
 
@@ -135,40 +139,6 @@ def feldman_cousins(
     }
 
 
-def resample(exp, expectation, key: jax.Array) -> jax.Array:
-    """One pseudo-data set of ``exp`` around ``expectation`` (shaped like ``exp.observed``), drawn with
-    the experiment's own statistics, the ones its likelihood term assumes (nsijax.likelihood._terms):
-
-    * Gaussian-term experiments (``kind = "gaussian"``: CHARM, NuTeV): value ~ N(prediction, sigma^2),
-      sigma = ``tables["sigma"]``;
-    * Borexino-like P_ee points (``response = "solar_pee"``): the split normal whose density is the
-      likelihood's exp(-chi^2/2) with its side-dependent errors: chi^2 uses ``sigma_up`` where the
-      prediction exceeds the value, so values below the prediction are drawn with width ``sigma_up``
-      (probability sigma_up / (sigma_up + sigma_down)) and values above with ``sigma_down``; for equal
-      errors (the shipped data) this is N(prediction, sigma^2);
-    * every other experiment (binned Poisson: COHERENT, KamLAND, SNO, DUNE): Poisson counts with means
-      ``expectation``.
-
-    Jit- and vmap-able (the choice depends only on static fields of ``exp``).
-    """
-    lam = jnp.asarray(expectation, dtype=float)
-    if exp.kind == "gaussian":
-        sig = exp.tables["sigma"]
-        return lam + sig * jax.random.normal(key, lam.shape)
-    if exp.kind == "oscillation" and exp.response == "solar_pee":
-        return _split_normal(key, lam, exp.tables["sigma_up"], exp.tables["sigma_down"])
-    return jax.random.poisson(key, lam, shape=lam.shape).astype(float)
-
-
-def _split_normal(key, mean, sigma_below, sigma_above):
-    """Draws with density prop. to exp(-(x - mean)^2 / (2 s^2)), s = sigma_below for x < mean, sigma_above
-    above (normalised: P(x < mean) = sigma_below / (sigma_below + sigma_above))."""
-    k_side, k_size = jax.random.split(key)
-    z = jnp.abs(jax.random.normal(k_size, mean.shape))
-    below = jax.random.uniform(k_side, mean.shape) < sigma_below / (sigma_below + sigma_above)
-    return jnp.where(below, mean - sigma_below * z, mean + sigma_above * z)
-
-
 def feldman_cousins_interval(
     experiments,
     poi: str,
@@ -197,13 +167,6 @@ def feldman_cousins_interval(
         >>> csi = nsijax.experiments.load("coherent_csi_2017")
         >>> out = feldman_cousins_interval([csi], "eps_u_ee", np.linspace(-0.2, 0.6, 41), bounds={"eps_u_ee": (-1, 1)})
     """
-    import equinox as eqx
-
-    from ..likelihood import _as_tuple, profile_nuisances
-    from ..likelihood import chi2 as _chi2
-    from ..rates import total_counts
-    from .parameters import build_params
-
     exps = list(_as_tuple(experiments))  # clear errors for an empty list, duplicates, non-experiments
     shapes = [e.observed.shape for e in exps]
     sizes = [int(np.prod(s)) for s in shapes]

@@ -114,7 +114,7 @@ def _covariance(hess, errordef):
     no pseudo-inverse hides a saddle or a flat direction)."""
     hess = 0.5 * (hess + hess.T)
     chol = jnp.linalg.cholesky(hess)
-    pd = jnp.all(jnp.isfinite(chol)) & jnp.all(jnp.isfinite(hess))
+    pd = jnp.all(jnp.isfinite(chol))  # NaN for a non-finite or not positive-definite H
     eye = jnp.eye(hess.shape[0])
     inv = jax.scipy.linalg.cho_solve((jnp.where(pd, chol, eye), True), eye)
     return jnp.where(pd, 2.0 * errordef * inv, jnp.nan), pd

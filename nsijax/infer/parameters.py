@@ -21,7 +21,9 @@ from collections.abc import Mapping
 import jax.numpy as jnp
 
 from ..errors import InvalidParamsError
+from ..likelihood import chi2
 from ..nsi import COMPONENTS, NSI
+from ..oscillation import OscParams
 from ..params import Params
 from ..zprime import ZPrime
 
@@ -87,8 +89,6 @@ def build_params(theta: Mapping[str, object], *, zprime_charges: str | None = No
     base = base or Params()
     osc = base.osc
     if any(f"osc_{k}" in theta for k in _OSC):
-        from ..oscillation import OscParams
-
         ref = osc if osc is not None else OscParams.nufit(ordering="normal")
         osc = OscParams(*[theta.get(f"osc_{k}", getattr(ref, k)) for k in _OSC])
     out = Params(
@@ -106,8 +106,6 @@ def build_params(theta: Mapping[str, object], *, zprime_charges: str | None = No
 def profiled_chi2(experiments, *, zprime_charges: str | None = None, base: Params | None = None, profile_steps: int = 12):
     """``loss(theta)``: chi^2 of ``experiments`` at the named parameters ``theta`` with every nuisance
     profiled (Gauss-Newton started from the pulls in ``base``) — the loss of scans, fits and the CLI."""
-    from ..likelihood import chi2
-
     def loss(theta):
         p = build_params(theta, zprime_charges=zprime_charges, base=base)
         return chi2(p, experiments, nuisances="profile", profile_steps=profile_steps)

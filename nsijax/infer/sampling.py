@@ -16,6 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import InvalidInputError, InvalidParamsError
+from ..likelihood import _as_tuple, log_likelihood
+from .parameters import build_params, check_names
 
 #: What the samples of :func:`experiment_model` are, by ``nuisances`` mode (for outputs and logs).
 LIKELIHOOD_LABELS = {
@@ -76,8 +78,6 @@ def experiment_model(
     """
     import numpyro.distributions as dist
 
-    from ..likelihood import _as_tuple, log_likelihood
-    from .parameters import build_params, check_names
 
     if nuisances not in LIKELIHOOD_LABELS:
         raise InvalidInputError(f"nuisances must be one of {sorted(LIKELIHOOD_LABELS)}; got {nuisances!r}")
