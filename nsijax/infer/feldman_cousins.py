@@ -4,7 +4,8 @@ For each value mu of the parameter of interest: profile the nuisances on the obs
 ``n_toys`` pseudo-data sets from the expectation at (mu, profiled nuisances) (the "profile
 construction"; auxiliary measurements are not resampled), each experiment with its own statistics
 (:func:`nsijax.likelihood.resample`, beside the likelihood terms it mirrors: Poisson counts for binned
-experiments, Gaussian values for Gaussian-term ones), compute each toy's Delta chi^2(mu) = chi^2(mu, profiled) - chi^2(global minimum), and accept mu if the observed
+experiments, Gaussian values for Gaussian-term ones), compute each toy's
+Delta chi^2(mu) = chi^2(mu, profiled) - chi^2(global minimum), and accept mu if the observed
 Delta chi^2 is at most the CL quantile of the toys (likelihood-ratio ordering: G. J. Feldman &
 R. D. Cousins, PRD 57, 3873 (1998)). Toys are vmapped and fitted in one jitted call per grid chunk.
 """
