@@ -31,9 +31,10 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 import nsijax  # noqa: E402
-from nsijax import cevns, flux  # noqa: E402
 from nsijax import constants as c  # noqa: E402
-from nsijax.targets import get_target  # noqa: E402
+from nsijax.physics.scattering import cevns
+from nsijax.physics.scattering.targets import get_target  # noqa: E402
+from nsijax.physics.sources import pion_dar as flux  # noqa: E402
 
 CSI = get_target("CsI")
 

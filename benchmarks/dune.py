@@ -35,14 +35,14 @@ import _common  # noqa: E402
 
 from nsijax.experiments import load  # noqa: E402
 from nsijax.experiments import long_baseline as lb  # noqa: E402
-from nsijax.experiments.spec import DATA_DIR  # noqa: E402
-from nsijax.likelihood import chi2  # noqa: E402
-from nsijax.nsi import NSI  # noqa: E402
-from nsijax.oscillation import OscParams  # noqa: E402
-from nsijax.params import Params  # noqa: E402
+from nsijax.experiments.parsers.spec import DATA_DIR  # noqa: E402
+from nsijax.parameters.nsi import NSI  # noqa: E402
+from nsijax.parameters.params import Params  # noqa: E402
+from nsijax.physics.oscillation import OscParams  # noqa: E402
+from nsijax.statistics.likelihood import chi2  # noqa: E402
 
 OSC = OscParams.nufit()
-_EPS_D = [0.01, 0.0, 0.0, 0.02, 0.01, -0.01, 0.0, 0.0, 0.0]  # eps^d in nsijax.nsi.COMPONENTS order
+_EPS_D = [0.01, 0.0, 0.0, 0.02, 0.01, -0.01, 0.0, 0.0, 0.0]  # eps^d in nsijax.parameters.nsi.COMPONENTS order
 #: 6 oscillation parameters (near NuFIT 6.0, off the Asimov point) + 9 NSI components.
 X0 = jnp.array([OSC.theta12, OSC.theta13, OSC.theta23 + 0.02, OSC.delta_cp + 0.3, OSC.dm21, OSC.dm31, *_EPS_D])
 
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     except ImportError:  # pragma: no cover - jaxnu is optional
         jaxnu = None
     if jaxnu is not None:
-        # jaxnu applies the physical POT x nucleons normalisation, not @norm: convert (see tests/oscillation_experiments/test_dune.py)
+        # jaxnu applies the physical POT x nucleons normalisation, not @norm: convert (see tests/experiments/oscillation/test_dune.py)
         scale = 1.017718e17 / (1284.9**2 * 1e20 * 1e-4 * 6.02214076e23 * 1e9 * 1e-38)
         g = jaxnu.globes.load(str(DATA_DIR / "dune_tdr" / "globes" / "DUNE_GLoBES.glb"), scale=scale)
         wins = {r: jnp.asarray(w) for r, w in g.windows.items()}
@@ -120,7 +120,7 @@ def _nsi_fit_rows(add, rows, repeat, min_time) -> None:
     import numpy as np
     import scipy.optimize as so
 
-    from nsijax.infer import fit
+    from nsijax.inference import fit
     from nsijax.studies import dune_nsi
 
     truth = dune_nsi.DuneNSIConfig().truth()

@@ -33,9 +33,9 @@ import equinox as eqx  # noqa: E402
 import nsijax  # noqa: E402,F401  (enables x64)
 from nsijax import constants as c  # noqa: E402
 from nsijax.experiments import available, load  # noqa: E402
-from nsijax.likelihood import chi2  # noqa: E402
-from nsijax.nsi import NSI  # noqa: E402
-from nsijax.params import Params  # noqa: E402
+from nsijax.parameters.nsi import NSI  # noqa: E402
+from nsijax.parameters.params import Params  # noqa: E402
+from nsijax.statistics.likelihood import chi2  # noqa: E402
 
 
 # ------------------------- NumPy/SciPy peer: COHERENT CsI 2017 -------------------------------

@@ -33,9 +33,14 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nsijax  # noqa: E402
-from nsijax import NSI, earth  # noqa: E402
+from nsijax import NSI
 from nsijax.constants import KM_TO_INV_EV, V_CC_EV_PER_GCC  # noqa: E402
-from nsijax.oscillation import Layers, OscParams, oscillation_probability  # noqa: E402
+from nsijax.physics.oscillation import (  # noqa: E402
+    Layers,
+    OscParams,
+    earth,  # noqa: E402
+    oscillation_probability,
+)
 
 OSC = OscParams.nufit()
 EPS = {"ee": 0.3, "mumu": -0.2, "tautau": 0.1, "emu": 0.1 + 0.05j, "etau": -0.2 + 0.1j, "mutau": 0.05 - 0.03j}

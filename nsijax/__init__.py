@@ -22,34 +22,14 @@ elif not _jax.config.read("jax_enable_x64"):
         stacklevel=2,
     )
 
-# --- scattering ---
-# --- end scattering ---
-# --- oscillation ---
-# --- end oscillation ---
-# --- experiments, likelihoods, inference ---
-from . import (  # noqa: E402  # noqa: E402  # noqa: E402  # noqa: E402
-    cevns,
-    constants,
-    earth,
-    electron_scattering,
-    errors,
-    experiments,
-    flux,
-    form_factors,
-    infer,
-    kinematics,
-    oscillation,
-    stats,
-    sun,
-    targets,
-)
-from .infer import fit, profile_scan  # noqa: E402
-from .likelihood import chi2, log_likelihood  # noqa: E402
-from .nsi import NSI  # noqa: E402
-from .oscillation import Layers, OscParams, oscillation_probability  # noqa: E402
-from .params import Params  # noqa: E402
-from .rates import expected_counts  # noqa: E402
-from .zprime import Charges, ZPrime  # noqa: E402
+# the architecture, one package a layer (DESIGN.md): parameters -> physics -> experiments -> statistics
+# -> inference -> studies; the command line and plots in interface
+from . import constants, errors, experiments, inference, parameters, physics, statistics  # noqa: E402
+from .experiments import expected_counts  # noqa: E402
+from .inference import fit, profile_scan  # noqa: E402
+from .parameters import NSI, Charges, Params, ZPrime  # noqa: E402
+from .physics.oscillation import Layers, OscParams, oscillation_probability  # noqa: E402
+from .statistics import chi2, log_likelihood  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -60,24 +40,17 @@ __all__ = [
     "OscParams",
     "Params",
     "ZPrime",
-    "cevns",
     "chi2",
     "constants",
-    "earth",
-    "electron_scattering",
     "errors",
     "expected_counts",
     "experiments",
     "fit",
-    "flux",
-    "form_factors",
-    "infer",
-    "kinematics",
+    "inference",
     "log_likelihood",
-    "oscillation",
     "oscillation_probability",
+    "parameters",
+    "physics",
     "profile_scan",
-    "stats",
-    "sun",
-    "targets",
+    "statistics",
 ]

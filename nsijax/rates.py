@@ -7,7 +7,7 @@ CEvNS at a pion-decay-at-rest source (PHYSICS.md): for each of the three neutrin
 
 is integrated by Gauss-Legendre quadrature above the kinematic threshold of every isotope (nodes built
 once at load time, :mod:`nsijax.experiments.experiment`), with the cross sections of
-:func:`nsijax.cevns.dsigma_dT` (NSI, Z', magnetic moment and charge radius of ``params``). The
+:func:`nsijax.physics.scattering.cevns.dsigma_dT` (NSI, Z', magnetic moment and charge radius of ``params``). The
 detector response (quenching, light yield, smearing, efficiencies, timing, binning) and the
 backgrounds are applied by :mod:`nsijax.experiments.response`.
 
@@ -20,14 +20,14 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from . import cevns
 from . import constants as c
 from .errors import InvalidInputError
 from .experiments import response as _response
 from .experiments.experiment import Experiment
 from .experiments.sources import COMPONENTS
-from .params import Params
-from .targets import get_target
+from .parameters.params import Params
+from .physics.scattering import cevns
+from .physics.scattering.targets import get_target
 
 #: Names of the CEvNS components returned by :func:`expected_counts`, in order.
 CEVNS_COMPONENTS = tuple(f"cevns_{k}" for k in COMPONENTS)
@@ -80,7 +80,7 @@ def _expected_counts(params: Params, exp: Experiment) -> dict[str, Array]:
     if exp.kind == "gaussian":
         return {"prediction": _response.gaussian_prediction(params, exp)}
     if exp.kind == "oscillation":
-        from .experiments import oscillation_data as _osc  # local: oscillation_data imports the solver
+        from .experiments import oscillation_data as _osc
 
         return _osc.components(params, exp)
     theta = jnp.stack([params.nuisance(k) for k in exp.nuisance_keys])

@@ -7,6 +7,7 @@
 >>> csi = experiments.load("coherent_csi_2021")
 """
 
+from ..rates import expected_counts, total_counts
 from .experiment import Experiment, available, from_files, from_spec, load, spec
 
-__all__ = ["Experiment", "available", "from_files", "from_spec", "load", "spec"]
+__all__ = ["Experiment", "expected_counts", "total_counts", "available", "from_files", "from_spec", "load", "spec"]

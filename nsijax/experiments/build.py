@@ -13,7 +13,7 @@ import pathlib
 import numpy as np
 
 from . import sources
-from .spec import DATA_DIR, read_spec
+from .parsers.spec import DATA_DIR, read_spec
 
 
 def _hist2d(events: np.ndarray, x_edges, y_edges) -> np.ndarray:

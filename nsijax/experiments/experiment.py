@@ -23,9 +23,9 @@ from jaxtyping import Array, Float
 
 from .. import constants as c
 from ..errors import InvalidInputError, InvalidSpecError
-from ..targets import get_target
+from ..physics.scattering.targets import get_target
 from . import sources
-from .spec import DATA_DIR, RESPONSES, read_spec, validate
+from .parsers.spec import DATA_DIR, RESPONSES, read_spec, validate
 
 #: Gauss-Legendre nodes per 1-PE bin for the gamma photo-electron density of CsI 2021.
 GAMMA_NODES = 4
@@ -166,7 +166,7 @@ def load(name: str, *, overrides: dict[str, Any] | None = None) -> Experiment:
     if s["kind"] == "gaussian":
         return _gaussian(s)
     if s["kind"] == "oscillation":
-        from .oscillation_data import build  # local: oscillation_data imports this module
+        from .oscillation_data import build
 
         return build(s, DATA_DIR / name)
     with np.load(DATA_DIR / name / "tables.npz", allow_pickle=False) as npz:
@@ -186,7 +186,7 @@ def from_files(spec_path: str | pathlib.Path, tables_path: str | pathlib.Path | 
     if s["kind"] == "gaussian":
         return _gaussian(s)
     if s["kind"] == "oscillation":
-        from .oscillation_data import build  # local: oscillation_data imports this module
+        from .oscillation_data import build
 
         return build(s, spec_path.parent)
     tables_path = spec_path.parent / "tables.npz" if tables_path is None else pathlib.Path(tables_path)
@@ -298,7 +298,7 @@ def from_spec(s: dict[str, Any], tables: dict[str, np.ndarray]) -> Experiment:
 
 def _attach_sm_energy(exp: Experiment) -> Experiment:
     """Store the SM energy spectrum per CEvNS component (reference of the release-shape reweighting)."""
-    from ..params import Params  # local: rates imports this module
+    from ..parameters.params import Params
     from ..rates import recoil_rates
     from .response import lar_energy_spectrum
 

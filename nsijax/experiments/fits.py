@@ -16,9 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..likelihood import chi2
-from ..params import Params
+from ..parameters.params import Params
 from ..rates import expected_counts
+from ..statistics.likelihood import chi2
 from .experiment import Experiment
 
 #: Nuisances degenerate with a free CEvNS normalisation, per response model.

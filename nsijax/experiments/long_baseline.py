@@ -1,6 +1,6 @@
 """Long-baseline beam experiments from a GLoBES configuration (response ``"globes_beam"``; DUNE TDR).
 
-The experiment definition (.glb + includes) is read by :mod:`nsijax.experiments.aedl` and turned, once,
+The experiment definition (.glb + includes) is read by :mod:`nsijax.experiments.parsers.aedl` and turned, once,
 in NumPy, into per-entry kernels; the likelihood then needs only the oscillation probabilities on the
 sampling energies. Event rates follow GLoBES (source: ``glb_rate_engine.c``, ``glb_fluxes.c`` of
 GLoBES 3.2; GLoBES manual, "Calculation of event rates"):
@@ -16,7 +16,7 @@ GLoBES 3.2; GLoBES manual, "Calculation of event rates"):
   linearly interpolated in log10 E, zero outside; GLoBES ``glb_get_xsec``); the flux column is the
   channel's initial flavour, the cross-section column its final flavour (GLoBES ``RatesXX``);
 * P_c = P(initial -> final) in constant-density layers from ``$densitytab`` / ``$lengthtab``
-  (``$profiletype = 3``) with :func:`nsijax.oscillation.oscillation_probability`, Y_e from the spec
+  (``$profiletype = 3``) with :func:`nsijax.physics.oscillation.oscillation_probability`, Y_e from the spec
   (0.5) and Y_n from the spec (NSI weights, PHYSICS.md); ``NOSC_`` flavours are not oscillated
   (P = 1 if both flavours agree, else the channel is zero, as in GLoBES ``glb_calc_channel``);
 * R_c: the channel's ``energy`` migration rows ``{lo, hi, m_lo..m_hi}``; eff/B: the channel's
@@ -51,9 +51,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import InvalidSpecError
-from ..oscillation import Layers, oscillation_probability
-from . import aedl
-from .aedl import Ref, Symbol, Weighted
+from ..physics.oscillation import Layers, oscillation_probability
+from .parsers import aedl
+from .parsers.aedl import Ref, Symbol, Weighted
 
 _FLAVOURS = {"e": 0, "m": 1, "t": 2}
 _SYS_FUNCTIONS = {"chiMultiExp": True, "chiNoSysSpectrum": False}
@@ -87,7 +87,7 @@ OBSERVED = ("asimov_nufit",)
 
 
 def validate_spec(spec: dict, where: str) -> None:
-    from .spec import _nuisance_names, _number, _string  # local: spec imports nothing from here
+    from .parsers.spec import _nuisance_names, _number, _string
 
     _string(spec, "data.glb", where)
     _string(spec, "data.observed", where, set(OBSERVED))
@@ -465,7 +465,7 @@ def build(spec: dict[str, Any], folder: pathlib.Path):
         tables=tables,
         nuisance_names=sys_names,
     )
-    from ..params import Params
+    from ..parameters.params import Params
 
     return asimov(exp, Params())
 

@@ -1,17 +1,17 @@
 """Oscillation experiments (``kind = "oscillation"``): solar P_ee points and the KamLAND reactor spectrum.
 
 They share :class:`nsijax.Params` with the scattering experiments: the oscillation parameters come from
-``params.osc`` (None means :meth:`nsijax.oscillation.OscParams.nufit` (NuFIT 6.0, normal ordering), the
+``params.osc`` (None means :meth:`nsijax.physics.oscillation.OscParams.nufit` (NuFIT 6.0, normal ordering), the
 documented default) and the matter NSI from ``params.matter_nsi()`` (oscillations see q^2 = 0: the
 contact NSI plus those a Z' induces at q^2 = 0). Two response models:
 
 ``solar_pee`` (Borexino 2018)
     Gaussian terms on measured nu_e survival probabilities, each predicted at the measurement's energy
-    as :func:`nsijax.sun.survival_probability` (adiabatic; daytime, no Earth crossing), averaged over
+    as :func:`nsijax.physics.oscillation.sun.survival_probability` (adiabatic; daytime, no Earth crossing), averaged over
     the production region of its flux (pp, 7Be, pep, 8B) in the B23/SF-III profile of the spec's
     ``data.solar_model`` (GS98 or AGSS09). The production nodes (weights, n_e, Y_n) are computed at
     build time and stored as padded tables ``sun_weight``, ``sun_ne``, ``sun_yn`` of shape
-    (measurements, nodes); the prediction is :func:`nsijax.sun.survival_probability_at_nodes`.
+    (measurements, nodes); the prediction is :func:`nsijax.physics.oscillation.sun.survival_probability_at_nodes`.
     Asymmetric errors are handled explicitly: sigma = err_up where the prediction exceeds the value,
     err_down otherwise (continuous; the shipped Borexino errors are symmetric).
     No nuisances: Borexino's P_ee errors already include the SSM flux uncertainties it assumed.
@@ -41,8 +41,8 @@ import numpy as np
 from scipy.special import erf as _np_erf
 
 from ..errors import InvalidInputError, InvalidParamsError, InvalidSpecError
-from ..oscillation import Layers, OscParams, oscillation_probability
-from ..sun import FLUXES, stacked_production_nodes, survival_probability_at_nodes
+from ..physics.oscillation import Layers, OscParams, oscillation_probability
+from ..physics.oscillation.sun import FLUXES, stacked_production_nodes, survival_probability_at_nodes
 
 #: Response models of ``kind = "oscillation"`` and their nuisances, in order.
 OSC_RESPONSES: dict[str, tuple[str, ...]] = {
@@ -84,17 +84,17 @@ def osc_of(params) -> OscParams:
         return default_osc()
     if not isinstance(osc, OscParams):
         raise InvalidParamsError(
-            f"params.osc must be an nsijax.oscillation.OscParams or None (= NuFIT 6.0 NO); got {type(osc).__name__}"
+            f"params.osc must be an nsijax.physics.oscillation.OscParams or None (= NuFIT 6.0 NO); got {type(osc).__name__}"
         )
     return osc
 
 
 # ----------------------------------------------------------------------------------------------
-# spec validation (called from nsijax.experiments.spec.validate for kind = "oscillation")
+# spec validation (called from nsijax.experiments.parsers.spec.validate for kind = "oscillation")
 
 
 def validate_spec(spec: dict, where: str) -> None:
-    from .spec import _edges, _nuisance_names, _number, _string  # local: spec imports nothing from here
+    from .parsers.spec import _edges, _nuisance_names, _number, _string
 
     response = _string(spec, "response", where, set(OSC_RESPONSES) | set(EXTERNAL_RESPONSES))
     if response in EXTERNAL_RESPONSES:
@@ -209,7 +209,7 @@ def _read_borexino(path: pathlib.Path) -> list[dict[str, Any]]:
 def _experiment(s, *, observed, observables, nuisance_sigma, tables, nuisance_names=None):
     """An oscillation :class:`~nsijax.experiments.Experiment` (the scattering-only leaves are placeholders).
     ``nuisance_names`` defaults to ``OSC_RESPONSES[s["response"]]``."""
-    from .experiment import Experiment  # local: experiment.py imports this module lazily
+    from .experiment import Experiment
 
     z = jnp.zeros((1,))
     return Experiment(

@@ -202,7 +202,7 @@ def total(components: dict[str, Array]) -> Array:
 
 
 # --- Gaussian experiments (CHARM, NuTeV) ----------------------------------------------------------
-#: Off-diagonal component index pairs (re, im) of nsijax.nsi.COMPONENTS touching flavour e / mu.
+#: Off-diagonal component index pairs (re, im) of nsijax.parameters.nsi.COMPONENTS touching flavour e / mu.
 _OFF = {0: ((3, 4), (5, 6)), 1: ((3, 4), (7, 8))}
 
 

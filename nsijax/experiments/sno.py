@@ -13,10 +13,10 @@ Model of the expected counts in bin i (day or night d)::
     f_B = 1 + s_B th_B  (8B flux normalisation, B23/SF-III GS98 prior)
 
 * Flavour content at the detector, per neutrino energy E (8B production region of the B23 GS98 solar
-  model, adiabatic, as :func:`nsijax.sun.mass_state_fractions` but in closed form on 12 Gauss nodes of
+  model, adiabatic, as :func:`nsijax.physics.oscillation.sun.mass_state_fractions` but in closed form on 12 Gauss nodes of
   the production distribution, :func:`_sun_fractions`): day P_a = sum_i p_i |U_ai|^2, night
   P_a = sum_i p_i |(S_earth U)_ai|^2 averaged over the night cos(zenith) livetime distribution
-  (SnoCosZenithNight.dat) on ``zenith_nodes`` PREM paths (:func:`nsijax.earth.prem_layers`, detector
+  (SnoCosZenithNight.dat) on ``zenith_nodes`` PREM paths (:func:`nsijax.physics.oscillation.earth.prem_layers`, detector
   2.092 km deep; S_earth with nu_3 decoupled, :func:`_earth_amplitudes`). NSI enter the Sun and the
   Earth through ``params.matter_nsi()`` (contact NSI plus a Z' at q^2 = 0).
   hep neutrinos use the 8B-region probabilities (hep is ~0.5 % of the events).
@@ -26,7 +26,7 @@ Model of the expected counts in bin i (day or night d)::
   the fiducial deuterons (550 cm), the live time and the resolution, this gives 0.988 of SNO's own
   events per unit undistorted 8B flux (1967.7 CC events for phi_CC = 1.76, PRL 89 011301); the model
   is normalised to SNO's number (``tables["cc_first_principles_ratio"]`` keeps the check).
-* ES (nu e -> nu e): sum over flavours a of P_a dsigma_a/dT (:mod:`nsijax.electron_scattering`, tree
+* ES (nu e -> nu e): sum over flavours a of P_a dsigma_a/dT (:mod:`nsijax.physics.scattering.electron_scattering`, tree
   level, with the electron NSI, the Z' (at q^2 = 2 m_e T) and the magnetic moment of ``params``),
   normalised like CC to SNO's ratio (263.6 events for phi_ES = 2.39); first principles give 1.04 of it
   (``tables["es_first_principles_ratio"]``). The Z' is not added to the matter potential (as for the
@@ -54,13 +54,13 @@ import numpy as np
 from jax.scipy.special import erf
 
 from .. import constants as c
-from ..earth import prem_layers
-from ..electron_scattering import dsigma_dT as es_dsigma_dT
 from ..errors import InvalidSpecError
-from ..nsi import components_to_matrix
-from ..oscillation import mass_matrix_flavour, pmns
-from ..sun import _load as _load_solar
-from ..sun import production_nodes
+from ..parameters.nsi import components_to_matrix
+from ..physics.oscillation import mass_matrix_flavour, pmns
+from ..physics.oscillation.earth import prem_layers
+from ..physics.oscillation.sun import _load as _load_solar
+from ..physics.oscillation.sun import production_nodes
+from ..physics.scattering.electron_scattering import dsigma_dT as es_dsigma_dT
 from .oscillation_data import _read_rows
 
 #: Nuisances of ``sno_d2o``, in order.
@@ -109,7 +109,7 @@ _FILES = (
 
 def validate_spec(spec: dict, where: str) -> None:
     """Check the ``sno_d2o`` part of a spec (raises InvalidSpecError naming the field)."""
-    from .spec import _get, _int, _nuisance_names, _number, _string
+    from .parsers.spec import _get, _int, _nuisance_names, _number, _string
 
     for key in _FILES:
         _string(spec, f"data.{key}", where)
@@ -235,7 +235,7 @@ def _night_paths(cz_night: np.ndarray, n_nodes: int, depth_km: float):
     """Group the night cos(zenith) bins on [-1, 0] into ``n_nodes`` equal ranges, with one more boundary
     where paths start to cross the core (cos z = -sqrt(1 - (R_core/R_earth)^2)); livetime-weighted mean
     cos(zenith) per range, weights = livetime fractions."""
-    from ..earth import R_CMB_KM, R_EARTH_KM
+    from ..physics.oscillation.earth import R_CMB_KM, R_EARTH_KM
 
     nb = cz_night.size
     centres = -1.0 + (np.arange(nb) + 0.5) / nb
@@ -257,7 +257,7 @@ def _night_paths(cz_night: np.ndarray, n_nodes: int, depth_km: float):
 def _solar_nodes(model: str, n: int):
     """Gauss quadrature of the 8B production distribution of the B23/SF-III ``model``: ``n`` radii and
     weights exact for polynomials in r of degree < 2n against the tabulated (trapezoid) distribution of
-    :func:`nsijax.sun.mass_state_fractions` (Lanczos on the discrete measure, Golub-Welsch). n_e
+    :func:`nsijax.physics.oscillation.sun.mass_state_fractions` (Lanczos on the discrete measure, Golub-Welsch). n_e
     (log-linear) and Y_n (linear) are interpolated in the full profile table. Returns (n_e, Y_n, w)."""
     nodes = production_nodes(model, "8B")
     r, w = nodes.r, nodes.weight
@@ -396,14 +396,14 @@ def build(s: dict[str, Any], folder: pathlib.Path):
 
 def _sun_fractions(osc, nsi, enu_mev, ne, yn, w):
     """Adiabatic mass-state fractions p_i (nE, 3) leaving the Sun, averaged over the production nodes
-    (ne [mol/cm^3], yn, normalised weights w): :func:`nsijax.sun.mass_state_fractions` in closed form.
+    (ne [mol/cm^3], yn, normalised weights w): :func:`nsijax.physics.oscillation.sun.mass_state_fractions` in closed form.
 
     The eigenvalues of 2E H = U M U^dagger + 2E V_CC (diag(1,0,0) + eps(Y_n)) come from Cardano's formula,
     the nu_e projections from the adjugate, |<nu_e|k>|^2 = ((l_k - H_mm)(l_k - H_tt) - |H_mt|^2) /
     prod_{j != k} (l_k - l_j): elementwise arithmetic instead of a batched eigh (same numbers on the same
     nodes to ~1e-12; the spectrum is never degenerate in the Sun, dm21 sin 2theta12 > 0). With the
     :data:`SOLAR_NODES` Gauss nodes of :func:`_solar_nodes`, P_a is within ~1e-5 of the average over all
-    120 tabulated radii of :func:`nsijax.sun.mass_state_fractions`.
+    120 tabulated radii of :func:`nsijax.physics.oscillation.sun.mass_state_fractions`.
     """
     kin = mass_matrix_flavour(osc) / jnp.abs(osc.dm31)  # units of |dm31| (eV^2)
     mat = jnp.zeros((ne.shape[0], 3, 3), complex).at[:, 0, 0].set(1.0)
@@ -440,7 +440,7 @@ def _earth_amplitudes(osc, nsi, u, enu_mev, t):
     V ~ 1e-3 km^-1 << dm31/2E ~ 0.6 km^-1, so nu_3 decouples; its coupling g_i = (U^dagger V U)_{i3}
     enters the block at second order (-g g^dagger / (dm31/2E)), the neglected nu_3 admixture is
     ~ V/(dm31/2E) ~ 1e-3 and its interference terms oscillate with dm31 L/2E. Against the full
-    three-flavour :func:`nsijax.oscillation.oscillation_amplitude`: night P_a within ~1e-4 (standard
+    three-flavour :func:`nsijax.physics.oscillation.oscillation_amplitude`: night P_a within ~1e-4 (standard
     matter) to ~1e-3 (off-diagonal NSI ~ 0.3), counts within 1e-4. Each layer is a closed-form SU(2)
     exponential (Cayley-Klein parameters), the layers a ``lax.scan`` over the padded path (zero-length
     layers are identities). Far cheaper than the 3x3 exponentials, in reverse mode above all.

@@ -36,13 +36,13 @@ import numpy as np
 from .. import experiments as _experiments
 from ..errors import InvalidInputError
 from ..experiments import long_baseline
-from ..infer import lowest, profile_scan
-from ..infer.results import DELTA_CHI2, ScanResult
-from ..infer.scan import stable_hash
-from ..likelihood import chi2
-from ..nsi import COMPONENTS, NSI
-from ..oscillation import OscParams
-from ..params import Params
+from ..inference import lowest, profile_scan
+from ..inference.results import DELTA_CHI2, ScanResult
+from ..inference.scan import stable_hash
+from ..parameters.nsi import COMPONENTS, NSI
+from ..parameters.params import Params
+from ..physics.oscillation import OscParams
+from ..statistics.likelihood import chi2
 from ._config import from_mapping as _from_mapping
 
 #: coupling -> (component index of the real part or diagonal entry, index of the imaginary part or None)

@@ -31,13 +31,13 @@ import numpy as np
 
 from .. import experiments as _experiments
 from ..errors import InvalidInputError
-from ..infer import lowest, profile_scan
-from ..infer.results import ScanResult
-from ..infer.scan import stable_hash
-from ..likelihood import chi2
-from ..nsi import NSI
-from ..oscillation import OscParams
-from ..params import Params
+from ..inference import lowest, profile_scan
+from ..inference.results import ScanResult
+from ..inference.scan import stable_hash
+from ..parameters.nsi import NSI
+from ..parameters.params import Params
+from ..physics.oscillation import OscParams
+from ..statistics.likelihood import chi2
 from ._config import from_mapping as _from_mapping
 
 
@@ -97,7 +97,7 @@ class LMADarkConfig:
         return _from_mapping(cls, d, base)
 
 
-#: Solar Y_n = n_n / n_e averaged over the 8B production region (B23 GS98, nsijax.sun): sets the
+#: Solar Y_n = n_n / n_e averaged over the 8B production region (B23 GS98, nsijax.physics.oscillation.sun): sets the
 #: LMA-Dark image eps_ee - eps_mumu = -2 / (2 + Y_n) (u) or -2 / (1 + 2 Y_n) (d), PHYSICS.md.
 SOLAR_YN_8B = 0.46
 

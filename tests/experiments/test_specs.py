@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from nsijax.errors import InvalidInputError, InvalidSpecError
-from nsijax.experiments import Experiment, available, build, from_files, load, spec
-from nsijax.experiments.spec import DATA_DIR, read_spec, validate
+from nsijax.experiments import Experiment, available, build, from_files, load
+from nsijax.experiments.parsers import spec
+from nsijax.experiments.parsers.spec import DATA_DIR, read_spec, validate
 
 NAMES = [
     "borexino_2018", "charm", "coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020", "dune_tdr",
@@ -153,8 +154,8 @@ def test_overrides_are_validated():
 
 
 def test_new_data_values_do_not_recompile():
-    from nsijax.likelihood import chi2
-    from nsijax.params import Params
+    from nsijax.parameters.params import Params
+    from nsijax.statistics.likelihood import chi2
 
     exp = load("coherent_csi_2021")
 

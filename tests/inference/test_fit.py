@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nsijax.errors import InvalidParamsError
-from nsijax.infer import RESULT_NAMES, fit
+from nsijax.inference import RESULT_NAMES, fit
 
 COV = np.array([[0.25, 0.3], [0.3, 4.0]])
 MEAN = np.array([1.0, -2.0])
@@ -85,7 +85,7 @@ def test_nonfinite_loss_uses_fallback_or_reports():
 def test_profiled_nuisance_error_closed_form():
     """chi^2 = (x + theta - d)^2 + theta^2 with theta profiled: theta* = (d - x)/2, so
     chi^2_prof(x) = (x - d)^2 / 2 and sigma_x = sqrt(2) (not 1, the curvature at fixed theta)."""
-    from nsijax.implicit import implicit_argmin
+    from nsijax.statistics.implicit import implicit_argmin
 
     d = 0.7
 
@@ -118,7 +118,7 @@ def test_profiled_fit_error_csi2021_matches_reprofiled_curvature():
     Before the pulls had implicit derivatives the fit gave 0.080 instead of 0.135 (the curvature at
     fixed nuisances)."""
     from nsijax.experiments import load
-    from nsijax.infer.parameters import profiled_chi2
+    from nsijax.inference.parameters import profiled_chi2
 
     exp = load("coherent_csi_2021")
     loss = profiled_chi2([exp], profile_steps=30)

@@ -4,7 +4,7 @@ import jax
 import pytest
 
 from nsijax.errors import InvalidParamsError
-from nsijax.infer.parameters import build_params
+from nsijax.inference.parameters import build_params
 
 
 def test_build_params_maps_every_kind_of_name():
@@ -33,7 +33,7 @@ def test_build_params_is_traceable_and_checks_names():
 
 def test_oscillation_parameter_names():
     """osc_* names replace single oscillation parameters and keep the others at NuFIT (default)."""
-    from nsijax.oscillation import OscParams
+    from nsijax.physics.oscillation import OscParams
 
     ref = OscParams.nufit(ordering="normal")
     p = build_params({"osc_theta12": 0.9, "osc_dm21": 7.0e-5})

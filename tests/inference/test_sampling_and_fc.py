@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nsijax.infer import feldman_cousins, numpyro_model, run_nuts
+from nsijax.inference import feldman_cousins, numpyro_model, run_nuts
 
 
 def test_nuts_recovers_gaussian_posterior():
@@ -73,7 +73,7 @@ def test_feldman_cousins_on_coherent_data_runs():
     """The experiment front end on CsI 2017 (smoke size: 2 grid points, 8 toys): finite, ordered output,
     and the SM point eps = 0 accepted (its Wilks Delta chi^2 is < 1 for these data)."""
     from nsijax import experiments
-    from nsijax.infer import feldman_cousins_interval
+    from nsijax.inference import feldman_cousins_interval
 
     csi = experiments.load("coherent_csi_2017")
     out = feldman_cousins_interval([csi], "eps_u_ee", np.array([0.0, 0.9]), bounds={"eps_u_ee": (-1.0, 1.0)},
@@ -83,7 +83,7 @@ def test_feldman_cousins_on_coherent_data_runs():
     assert bool(out["accepted"][0])
 
 
-# --- toys of every experiment with its own statistics (nsijax.infer.feldman_cousins.resample) -------------
+# --- toys of every experiment with its own statistics (nsijax.inference.feldman_cousins.resample) -------------
 # Tolerances: with N independent draws, a sample mean is within 5 standard errors (sd / sqrt(N)) of the
 # true mean, a sample sd within 5 sqrt(1 / (2N)) relative (Gaussian) of the true sd, and a fraction p
 # within 5 sqrt(p (1 - p) / N): each fails with probability < 1e-6 (fixed seeds: deterministic anyway).
@@ -93,7 +93,7 @@ N_DRAWS = 40000
 def _draws(exp, lam, seed=0, n=N_DRAWS):
     import jax
 
-    from nsijax.infer.feldman_cousins import resample
+    from nsijax.inference.feldman_cousins import resample
 
     keys = jax.random.split(jax.random.PRNGKey(seed), n)
     return np.asarray(jax.jit(jax.vmap(lambda k: resample(exp, lam, k)))(keys))
@@ -104,7 +104,7 @@ def test_resample_gaussian_experiments_mean_and_spread():
     sigma^2). Checked over N_DRAWS draws: mean = prediction to 5 sigma / sqrt(N), sd = sigma to
     5 / sqrt(2N) relative; shapes as the observed values."""
     from nsijax import experiments
-    from nsijax.params import Params
+    from nsijax.parameters.params import Params
     from nsijax.rates import total_counts
 
     for seed, name in enumerate(("charm", "nutev")):
@@ -125,7 +125,7 @@ def test_resample_borexino_split_normal():
     below = sigma_up / (sigma_up + sigma_down) = 2/3 and mean = prediction + sqrt(2/pi)(sigma_down -
     sigma_up) (split-normal moments; variance (1 - 2/pi)(s_up - s_down)^2 + s_up s_down)."""
     from nsijax import experiments
-    from nsijax.params import Params
+    from nsijax.parameters.params import Params
     from nsijax.rates import total_counts
 
     b = experiments.load("borexino_2018")
@@ -152,7 +152,7 @@ def test_resample_poisson_experiments():
     per bin (5 standard errors over N_DRAWS draws: mean to 5 sqrt(lam / N); variance to 5 sqrt(2 lam^2 / N)
     for lam >> 1, the normal approximation of the sample variance, with lam / N added for small lam)."""
     from nsijax import experiments
-    from nsijax.params import Params
+    from nsijax.parameters.params import Params
     from nsijax.rates import total_counts
 
     k = experiments.load("kamland_2011")
@@ -171,7 +171,7 @@ def test_feldman_cousins_interval_resamples_a_gaussian_experiment():
     Wilks 2.71 (chi^2_1 90 % quantile; 200 toys: se ~ 0.4, and the second minimum makes it larger), +0.2
     accepted."""
     from nsijax import experiments
-    from nsijax.infer import feldman_cousins_interval
+    from nsijax.inference import feldman_cousins_interval
 
     charm = experiments.load("charm")
     out = feldman_cousins_interval([charm], "eps_u_ee", np.array([0.2, 0.8]), bounds={"eps_u_ee": (-2.0, 2.0)},
@@ -184,7 +184,7 @@ def test_feldman_cousins_interval_resamples_a_gaussian_experiment():
 
 
 def test_experiment_model_log_density():
-    """nsijax.infer.sampling.experiment_model: the model's log density is the experiment's log-likelihood
+    """nsijax.inference.sampling.experiment_model: the model's log density is the experiment's log-likelihood
     with the pulls given and no pull priors, plus the N(0,1) log-densities of the sampled pulls, plus the
     prior of the parameter of interest (numpyro.infer.util.log_density; identity to 1e-10)."""
     import numpyro.distributions as dist
@@ -192,9 +192,9 @@ def test_experiment_model_log_density():
     from scipy.stats import norm
 
     from nsijax import experiments
-    from nsijax.infer.parameters import build_params
-    from nsijax.infer.sampling import LIKELIHOOD_LABELS, experiment_model
-    from nsijax.likelihood import log_likelihood
+    from nsijax.inference.parameters import build_params
+    from nsijax.inference.sampling import LIKELIHOOD_LABELS, experiment_model
+    from nsijax.statistics.likelihood import log_likelihood
 
     k = experiments.load("kamland_2011")
     model, sampled = experiment_model(k, {"eps_u_ee": dist.Uniform(-1.0, 1.0)})
@@ -217,7 +217,7 @@ def test_feldman_cousins_interval_mixed_poisson_and_gaussian():
     flat data vector is split back per experiment (each gets its own toys and statistics); finite output,
     eps^u_ee = 0.9 rejected (CHARM alone gives Delta chi^2 > 20 there)."""
     from nsijax import experiments
-    from nsijax.infer import feldman_cousins_interval
+    from nsijax.inference import feldman_cousins_interval
 
     exps = [experiments.load("coherent_csi_2017"), experiments.load("charm")]
     out = feldman_cousins_interval(exps, "eps_u_ee", np.array([0.1, 0.9]), bounds={"eps_u_ee": (-1.0, 1.0)},

@@ -9,9 +9,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from nsijax.infer import ScanResult, profile_scan
-
-from .test_fit import COV, MEAN, gauss_chi2
+from nsijax.inference import ScanResult, profile_scan
+from tests.inference.test_fit import COV, MEAN, gauss_chi2
 
 
 def test_1d_profile_is_analytic():
@@ -171,7 +170,7 @@ def test_stable_hash_keys_by_content():
 
     from nsijax import experiments
     from nsijax.errors import InvalidInputError
-    from nsijax.infer.scan import stable_hash
+    from nsijax.inference.scan import stable_hash
 
     assert stable_hash({"a": 1, "b": [1, 2.5]}) == "d75e14fe24baed03c25db0bbc27c013c"  # the same in every session
     assert stable_hash({"b": (1.0, 2.5), "a": 1.0}) == stable_hash({"a": 1, "b": [1, 2.5]})
@@ -211,7 +210,7 @@ def test_sharded_over_four_cpu_devices():
         """
         import numpy as np, jax
         import nsijax
-        from nsijax.infer import profile_scan
+        from nsijax.inference import profile_scan
         from tests.inference.test_fit import gauss_chi2, MEAN, COV
         assert len(jax.devices()) == 4
         xs = np.linspace(-1, 3, 21)
@@ -230,7 +229,7 @@ def test_sharded_over_four_cpu_devices():
 def test_exclusion_limit_closed_form():
     """chi^2(g, M) = SM + (10^lg / 10^(lm - 5))^2 / 0.1 -> Delta chi^2 = 2.706 at g = M 1e-5 sqrt(0.2706):
     the refined limit lands on the closed form to 1e-6 in log10 g."""
-    from nsijax.infer import exclusion_limit
+    from nsijax.inference import exclusion_limit
 
     def chi2(lm, lg):
         return 10.0 + (10.0**lg / 10.0 ** (lm - 5.0)) ** 2 / 0.1
@@ -249,7 +248,7 @@ def test_lowest_keeps_the_best_start_pointwise():
     x^2 - |x| with y = +1 for x < 0 and y = -1 for x > 0."""
     import jax.numpy as jnp
 
-    from nsijax.infer import lowest
+    from nsijax.inference import lowest
 
     def loss(t):
         return jnp.minimum((t["y"] - 1.0) ** 2 + t["x"], (t["y"] + 1.0) ** 2 - t["x"]) + t["x"] ** 2

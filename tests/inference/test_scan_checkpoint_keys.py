@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from nsijax import cli
+from nsijax.interface import cli
 
 
 def _scan(out, experiment):

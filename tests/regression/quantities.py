@@ -19,11 +19,11 @@ import numpy as np
 
 from nsijax import experiments
 from nsijax.experiments.fits import fit_cevns_count
-from nsijax.likelihood import chi2, profile_nuisances
-from nsijax.nsi import NSI
-from nsijax.params import Params
+from nsijax.parameters.nsi import NSI
+from nsijax.parameters.params import Params
+from nsijax.parameters.zprime import ZPrime
 from nsijax.rates import expected_counts
-from nsijax.zprime import ZPrime
+from nsijax.statistics.likelihood import chi2, profile_nuisances
 
 #: Relative tolerance of the pins (absolute floor ABS_TOL for values near zero).
 REL_TOL = 1e-6

@@ -1,0 +1,1 @@
+"""Readers of experiment definitions: spec TOML validation, GLoBES AEDL, numeric tables."""

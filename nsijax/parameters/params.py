@@ -1,0 +1,117 @@
+"""The :class:`Params` pytree: every physics parameter and nuisance a likelihood can depend on.
+
+``Params()`` is the Standard Model with every nuisance at its nominal value. Nuisances are stored as
+standard-normal pulls theta (prior N(0, 1)) in a dict keyed ``"<experiment>.<nuisance>"`` (e.g.
+``"coherent_csi_2021.flux"``); a missing key means theta = 0. The physical effect of each pull (a 10 %
+flux normalisation, the +-1 sigma coefficient sets of a quenching model, ...) is defined by the
+experiment's response model (:mod:`nsijax.experiments.response`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._checks import as_float, check
+from ..errors import InvalidParamsError
+from .nsi import NSI
+from .zprime import ZPrime
+
+
+def _per_flavour(x, name: str) -> Float[Array, "3"]:
+    arr = as_float(x, name)
+    if arr.ndim == 0:
+        arr = jnp.broadcast_to(arr, (3,))
+    if arr.shape[-1:] != (3,):
+        raise InvalidParamsError(f"{name} must be a scalar or have shape (3,) (e, mu, tau); got {arr.shape}")
+    return check(arr, ~jnp.isfinite(arr), f"{name} must be finite", InvalidParamsError)
+
+
+class Params(eqx.Module):
+    """Physics parameters and nuisance pulls shared by the likelihoods.
+
+    Args:
+        nsi: NSI couplings (default: none, the Standard Model).
+        zprime: a light vector mediator :class:`nsijax.ZPrime`, or None.
+        mu_nu: effective neutrino magnetic moment per flavour, units of mu_B (scalar or (3,)).
+        charge_radius: neutrino charge radius <r^2> per flavour in cm^2 (scalar or (3,)).
+        osc: :class:`nsijax.physics.oscillation.OscParams` used by the oscillation experiments (Borexino,
+            KamLAND; unused by the scattering ones), or None = NuFIT 6.0 normal-ordering best fit.
+            Oscillations see the matter NSI :meth:`matter_nsi` (``nsi`` plus the Z' at q^2 = 0).
+        nuisances: dict ``"<experiment>.<nuisance>" -> pull`` (standard-normal units; missing = 0).
+        cevns_scale: multiplies every CEvNS component (1 = physics prediction). Used for the
+            "SM shape, free normalisation" fits; leave at 1 for physics fits.
+
+    Example:
+        >>> p = Params(nsi=NSI(eps_u={"ee": 0.1}), nuisances={"coherent_csi_2021.flux": 0.5})
+    """
+
+    nsi: NSI
+    zprime: ZPrime | None
+    mu_nu: Float[Array, "3"]
+    charge_radius: Float[Array, "3"]
+    osc: Any
+    nuisances: dict[str, Array]
+    cevns_scale: Float[Array, ""]
+
+    def __init__(
+        self,
+        nsi: NSI | None = None,
+        zprime: ZPrime | None = None,
+        mu_nu=0.0,
+        charge_radius=0.0,
+        osc: Any = None,
+        nuisances: dict[str, Any] | None = None,
+        cevns_scale=1.0,
+    ):
+        if nsi is not None and not isinstance(nsi, NSI):
+            raise InvalidParamsError(f"nsi must be an nsijax.NSI or None; got {type(nsi).__name__}")
+        if zprime is not None and not isinstance(zprime, ZPrime):
+            raise InvalidParamsError(f"zprime must be an nsijax.ZPrime or None; got {type(zprime).__name__}")
+        self.nsi = NSI() if nsi is None else nsi
+        self.zprime = zprime
+        self.mu_nu = _per_flavour(mu_nu, "mu_nu")
+        self.charge_radius = _per_flavour(charge_radius, "charge_radius")
+        self.osc = osc
+        nu = {} if nuisances is None else nuisances
+        if not isinstance(nu, dict) or not all(isinstance(k, str) for k in nu):
+            raise InvalidParamsError("nuisances must be a dict mapping '<experiment>.<nuisance>' to a number")
+        out = {}
+        for k, v in nu.items():
+            a = as_float(v, f"nuisance {k}")
+            out[k] = check(a, ~jnp.isfinite(a), f"nuisance {k!r} must be finite", InvalidParamsError)
+        self.nuisances = out
+        s = as_float(cevns_scale, "cevns_scale")
+        self.cevns_scale = check(
+            s, ~jnp.isfinite(s) | (s < 0), "cevns_scale must be finite and >= 0", InvalidParamsError
+        )
+
+    def matter_nsi(self) -> NSI:
+        """The NSI that oscillations in matter see: ``nsi`` plus the Z'-induced NSI at q^2 = 0.
+
+        Coherent forward scattering has zero momentum transfer, so a Z' of any mass acts in matter
+        as the contact NSI ``zprime.nsi(0)`` (PHYSICS.md). Every oscillation experiment uses this.
+        """
+        if self.zprime is None:
+            return self.nsi
+        return self.nsi + self.zprime.nsi(0.0)
+
+    def nuisance(self, key: str) -> Float[Array, ""]:
+        """Pull of nuisance ``key`` (0 if absent)."""
+        return self.nuisances.get(key, jnp.zeros(()))
+
+    def replace(self, **changes) -> Params:
+        """A copy with some fields replaced (no validation of the new values)."""
+        out = self
+        for k, v in changes.items():
+            out = eqx.tree_at(lambda p, k=k: getattr(p, k), out, v, is_leaf=lambda x: x is None)
+        return out
+
+    def with_nuisances(self, values: dict[str, Any]) -> Params:
+        """A copy whose nuisance dict is updated with ``values`` (keys ``"<experiment>.<nuisance>"``)."""
+        merged = dict(self.nuisances)
+        merged.update({k: jnp.asarray(v, dtype=float) for k, v in values.items()})
+        return eqx.tree_at(lambda p: p.nuisances, self, merged)

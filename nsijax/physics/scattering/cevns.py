@@ -1,0 +1,155 @@
+"""Coherent elastic neutrino-nucleus scattering (CEvNS) with NSI, a light Z', magnetic moment and
+charge radius.
+
+dsigma/dT = (G_F^2 M / pi) (1 - M T / (2 E^2) - T / E) Q_a^2,         T <= T_max = 2 E^2 / (M + 2 E)
+
+Q_a^2 = [ (g_V^p + 2 eps^u_aa + eps^d_aa) Z F(q^2) + (g_V^n + eps^u_aa + 2 eps^d_aa) N F(q^2) ]^2
+      + sum_{b != a} | (2 eps^u_ab + eps^d_ab) Z F + (eps^u_ab + 2 eps^d_ab) N F |^2
+
+(Barranco, Miranda & Rashba, JHEP 0512, 021 (2005); PHYSICS.md), q^2 = 2 M T. A Z' adds the diagonal
+eps^{u,d}(q^2) of :meth:`nsijax.ZPrime.nsi`. Charge radius: g_V^p -> g_V^p - (2/3) m_W^2 sin^2 theta_W
+<r^2_aa> (Giunti, Neutrino 2022; Cadeddu et al., PRD 98, 113010 (2018)). Magnetic moment (incoherent
+sum): (pi alpha^2 / m_e^2) (1/T - 1/E) Z^2 F^2 (mu_nu / mu_B)^2 (Vogel & Engel, PRD 39, 3378 (1989)).
+Antineutrinos: eps -> eps^*, which leaves every term unchanged. Proton and neutron form factors are
+taken equal.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from ... import constants as c
+from ..._checks import flavor_index, nonnegative
+from ...errors import InvalidInputError
+from ...parameters.nsi import NSI
+from ...parameters.zprime import ZPrime
+from . import form_factors as ff
+from .kinematics import t_max
+from .targets import Target, get_target
+
+#: Component indices (see nsijax.parameters.nsi.COMPONENTS) of the off-diagonal entries touching flavour a.
+_OFFDIAG = {0: ((3, 4), (5, 6)), 1: ((3, 4), (7, 8)), 2: ((5, 6), (7, 8))}
+
+COUPLINGS = {"tree": (c.GV_P_TREE, c.GV_N_TREE), "pdg": (c.GV_P_RC, c.GV_N_RC)}
+
+
+def _per_flavour(x, name: str, a: int):
+    x = jnp.asarray(x, dtype=jnp.result_type(float))
+    if x.ndim == 0:
+        return x
+    if x.shape == (3,):
+        return x[a]
+    raise InvalidInputError(f"{name} must be a scalar or have shape (3,) (per flavour); got {x.shape}")
+
+
+def _check_models(nsi, zprime) -> None:
+    """Type checks of the optional new-physics arguments shared by the cross-section functions."""
+    if nsi is not None and not isinstance(nsi, NSI):
+        raise InvalidInputError(f"nsi must be an nsijax.NSI or None; got {type(nsi).__name__}")
+    if zprime is not None and not isinstance(zprime, ZPrime):
+        raise InvalidInputError(f"zprime must be an nsijax.ZPrime or None; got {type(zprime).__name__}")
+
+
+def nucleon_couplings(couplings: str) -> tuple[float, float]:
+    """(g_V^p, g_V^n): ``"tree"`` (1/2 - 2 sin^2 theta_W, -1/2) or ``"pdg"`` (radiatively corrected)."""
+    if couplings not in COUPLINGS:
+        raise InvalidInputError(f"unknown couplings {couplings!r}; choose from {sorted(COUPLINGS)}")
+    return COUPLINGS[couplings]
+
+
+def charge_radius_shift(r2_cm2) -> Float[Array, "..."]:
+    """Shift of g_V^p from a neutrino charge radius <r^2> (cm^2): -(2/3) m_W^2 sin^2 theta_W <r^2>."""
+    return -(2.0 / 3.0) * c.M_W**2 * c.SIN2_THETA_W * jnp.asarray(r2_cm2) / c.HBARC_MEV_CM**2
+
+
+def dsigma_dT(
+    E_mev: ArrayLike,
+    T_mev: ArrayLike,
+    target: str | Target,
+    *,
+    flavor: int | str,
+    antineutrino: bool = False,
+    nsi: NSI | None = None,
+    zprime: ZPrime | None = None,
+    mu_nu: ArrayLike = 0.0,
+    charge_radius: ArrayLike = 0.0,
+    form_factor: Literal["helm", "klein_nystrand", "none"] = "helm",
+    couplings: Literal["tree", "pdg"] = "tree",
+) -> Float[Array, "..."]:
+    """CEvNS differential cross section dsigma/dT in cm^2/MeV per formula unit of ``target``.
+
+    Args:
+        E_mev: neutrino energy (MeV, >= 0).
+        T_mev: nuclear recoil kinetic energy (MeV, >= 0); broadcasts against ``E_mev``.
+        target: a name from :func:`nsijax.physics.scattering.targets.available` ("CsI", "Ar", "Ge", ...) or a Target;
+            natural isotopes and every nucleus of the formula unit are summed.
+        flavor: incoming flavour 0 (e), 1 (mu), 2 (tau) (static).
+        antineutrino: incoming antineutrino (static).
+        nsi: NSI couplings (eps^u, eps^d enter), default none.
+        zprime: a light vector mediator, evaluated at q^2 = 2 M T of each isotope.
+        mu_nu: effective neutrino magnetic moment in Bohr magnetons (scalar or per flavour (3,)).
+        charge_radius: neutrino charge radius <r^2> in cm^2 (scalar or per flavour (3,)).
+        form_factor: "helm" (Lewin-Smith), "klein_nystrand" or "none".
+        couplings: nucleon couplings, "tree" (PHYSICS.md) or "pdg" (radiatively corrected).
+
+    Returns:
+        dsigma/dT with the broadcast shape of E_mev and T_mev; exactly 0 where T > T_max(E).
+    """
+    t = get_target(target)
+    a = flavor_index(flavor)
+    E = nonnegative(E_mev, "E_mev", "MeV")
+    T = nonnegative(T_mev, "T_mev", "MeV")
+    fff = ff.get(form_factor)
+    gvp, gvn = nucleon_couplings(couplings)
+    mu = _per_flavour(mu_nu, "mu_nu", a)
+    r2 = _per_flavour(charge_radius, "charge_radius", a)
+    _check_models(nsi, zprime)
+    return _dsigma_dT(E, T, t, a, bool(antineutrino), nsi, zprime, mu, r2, fff, gvp, gvn)
+
+
+@eqx.filter_jit
+def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, gvn):
+    del antineutrino  # Q^2 is invariant under eps -> eps^* (PHYSICS.md)
+    shape = jnp.broadcast_shapes(E.shape, T.shape)
+    # no explicit broadcast: form factors and couplings depend on T only, so on an E x T grid they are
+    # computed on T's shape and only the kinematic factor runs over the full grid
+    Eb, Tb = E[..., None], T[..., None]  # isotope axis last
+    M = jnp.asarray(t.mass_mev)
+    Z, N, A = jnp.asarray(t.Z), jnp.asarray(t.N), jnp.asarray(t.A)
+    q2 = 2.0 * M * Tb
+    F = fff(q2, A)
+
+    gp = gvp + charge_radius_shift(r2)
+    gn = gvn
+    if nsi is not None:
+        eu, ed = nsi.u[..., a, None], nsi.d[..., a, None]
+        gp = gp + 2.0 * eu + ed
+        gn = gn + eu + 2.0 * ed
+    if zprime is not None:
+        zn = zprime.nsi(q2)
+        gp = gp + 2.0 * zn.u[..., a] + zn.d[..., a]
+        gn = gn + zn.u[..., a] + 2.0 * zn.d[..., a]
+    q_weak2 = ((gp * Z + gn * N) * F) ** 2
+    if nsi is not None:
+        for re, im in _OFFDIAG[a]:
+            for k in (re, im):
+                u_k, d_k = nsi.u[..., k, None], nsi.d[..., k, None]
+                q_weak2 = q_weak2 + (((2.0 * u_k + d_k) * Z + (u_k + 2.0 * d_k) * N) * F) ** 2
+
+    E_safe = jnp.where(Eb > 0, Eb, 1.0)
+    kin = 1.0 - M * Tb / (2.0 * E_safe**2) - Tb / E_safe
+    allowed = (Eb > 0) & (Tb <= t_max(Eb, M))
+    weak = c.G_F**2 * M / math.pi * jnp.clip(kin, 0.0, None) * q_weak2
+
+    # magnetic moment: 1/T pole set to 0 at T = 0 exactly (integrable; documented in the docstring)
+    T_safe = jnp.where(Tb > 0, Tb, 1.0)
+    pole = jnp.where(Tb > 0, 1.0 / T_safe - 1.0 / E_safe, 0.0)
+    magnetic = math.pi * c.ALPHA**2 / c.M_E**2 * jnp.clip(pole, 0.0, None) * (Z * F) ** 2 * mu**2
+
+    per_nucleus = jnp.where(allowed, weak + magnetic, 0.0) * c.HBARC2_MEV2_CM2
+    return jnp.broadcast_to(jnp.sum(per_nucleus * jnp.asarray(t.weight), axis=-1), shape)

@@ -1,0 +1,5 @@
+"""Neutrino sources: spectra and fluxes that several experiments share."""
+
+from . import pion_dar
+
+__all__ = ["pion_dar"]

@@ -1,1 +1,0 @@
-"""Oscillation engine tests (nsijax.oscillation, nsijax.earth, nsijax.sun)."""
