@@ -33,9 +33,9 @@ from likelihood import NumpyCsI2017  # noqa: E402
 
 import nsijax  # noqa: E402
 from nsijax import experiments  # noqa: E402
-from nsijax.inference import exclusion_limit, numpyro_model, profile_scan  # noqa: E402
-from nsijax.inference.parameters import build_params, zprime_chi2  # noqa: E402
-from nsijax.statistics.likelihood import chi2, log_likelihood, profile_nuisances  # noqa: E402
+from nsijax.inference import exclusion_limit, numpyro_model, profile_scan, zprime_chi2  # noqa: E402
+from nsijax.likelihood import chi2, log_likelihood, profile_nuisances  # noqa: E402
+from nsijax.parameters.names import build_params  # noqa: E402
 
 
 def min_ess(samples: dict) -> float:

@@ -33,9 +33,9 @@ import equinox as eqx  # noqa: E402
 import nsijax  # noqa: E402,F401  (enables x64)
 from nsijax import constants as c  # noqa: E402
 from nsijax.experiments import available, load  # noqa: E402
+from nsijax.likelihood import chi2  # noqa: E402
 from nsijax.parameters.nsi import NSI  # noqa: E402
 from nsijax.parameters.params import Params  # noqa: E402
-from nsijax.statistics.likelihood import chi2  # noqa: E402
 
 
 # ------------------------- NumPy/SciPy peer: COHERENT CsI 2017 -------------------------------
@@ -45,9 +45,12 @@ class NumpyCsI2017:
     ISOTOPES = [(55, 78, 132.905451961), (53, 74, 126.9044719)]  # Z, N, atomic mass (u)
 
     def __init__(self, exp, n_t=400, n_e=800):
-        t = {k: np.asarray(v) for k, v in exp.tables.items()}
+        keys = ("pe_counts", "pe_centres", "pe_aggregate", "efficiency_par", "time_pdf", "brn_pe_1pe", "brn_centres",
+                "brn_aggregate", "ssb")
         self.obs = np.asarray(exp.observed)
-        self.tables = t
+        self.tables = {k: np.asarray(getattr(exp, k)) for k in keys}
+        self.light_yield = float(exp.light_yield)
+        self.quenching_factor = float(exp.quenching_factor)
         self.sigma = np.asarray(exp.nuisance_sigma)
         self.norm = float(exp.exposure)
         self.T = np.linspace(0.5e-3, 0.047, n_t)  # MeV
@@ -89,8 +92,8 @@ class NumpyCsI2017:
     def chi2(self, eps_u_ee, theta):
         t, s = self.tables, self.sigma
         rates = self.recoil_spectra(eps_u_ee)
-        qf = max(t["detector"][1] + s[1] * theta[1], 1e-6)
-        mu_pe = t["detector"][0] * qf * self.T * 1e3
+        qf = max(self.quenching_factor + s[1] * theta[1], 1e-6)
+        mu_pe = self.light_yield * qf * self.T * 1e3
         n = t["pe_counts"]
         prob = sps.poisson.pmf(n[None, :], mu_pe[:, None])
         ep = t["efficiency_par"]

@@ -22,14 +22,14 @@ elif not _jax.config.read("jax_enable_x64"):
         stacklevel=2,
     )
 
-# the architecture, one package a layer (DESIGN.md): parameters -> physics -> experiments -> statistics
-# -> inference -> studies; the command line and plots in interface
-from . import constants, errors, experiments, inference, parameters, physics, statistics  # noqa: E402
+# the architecture, one package a layer (DESIGN.md): parameters -> physics -> statistics -> experiments
+# -> likelihood -> inference -> studies; the command line and plots in interface
+from . import constants, errors, experiments, inference, likelihood, parameters, physics, statistics  # noqa: E402
 from .experiments import expected_counts  # noqa: E402
 from .inference import fit, profile_scan  # noqa: E402
+from .likelihood import chi2, log_likelihood  # noqa: E402
 from .parameters import NSI, Charges, Params, ZPrime  # noqa: E402
 from .physics.oscillation import Layers, OscParams, oscillation_probability  # noqa: E402
-from .statistics import chi2, log_likelihood  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -47,6 +47,7 @@ __all__ = [
     "experiments",
     "fit",
     "inference",
+    "likelihood",
     "log_likelihood",
     "oscillation_probability",
     "parameters",

@@ -1,4 +1,9 @@
-"""Experiments as data: shipped specs + tables loaded into :class:`Experiment` pytrees.
+"""Experiments: one class per response model behind one interface (:mod:`.base`), built from a spec
+(``spec.toml``) and its data files by the loader (:mod:`.catalogue`).
+
+Families: :mod:`.scattering` (pi-DAR CEvNS: COHERENT CsI and LAr; Gaussian measurements: CHARM, NuTeV)
+and :mod:`.oscillation` (solar P_ee: Borexino; reactor spectrum: KamLAND; SNO D2O; GLoBES beams: DUNE).
+Importing this package registers every class (:data:`.base.RESPONSES`).
 
 >>> from nsijax import experiments
 >>> experiments.available()
@@ -7,7 +12,27 @@
 >>> csi = experiments.load("coherent_csi_2021")
 """
 
-from ..rates import expected_counts, total_counts
-from .experiment import Experiment, available, from_files, from_spec, load, spec
+from . import base, catalogue, oscillation, scattering, systematics
+from .base import RESPONSES, AbstractExperiment, Terms, expected_counts, register, total_counts
+from .catalogue import available, experiment_class, from_files, from_spec, load, spec, validate
 
-__all__ = ["Experiment", "expected_counts", "total_counts", "available", "from_files", "from_spec", "load", "spec"]
+__all__ = [
+    "RESPONSES",
+    "AbstractExperiment",
+    "Terms",
+    "available",
+    "base",
+    "catalogue",
+    "expected_counts",
+    "experiment_class",
+    "from_files",
+    "from_spec",
+    "load",
+    "oscillation",
+    "register",
+    "scattering",
+    "spec",
+    "systematics",
+    "total_counts",
+    "validate",
+]

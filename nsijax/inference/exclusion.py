@@ -10,23 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-_CACHE: dict = {}
+
+@eqx.filter_jit
+def _on_grid(chi2_fn, log10_masses, log10_g):
+    """chi^2 on the (masses x couplings) grid. ``chi2_fn`` is an argument: a pytree one (its experiments
+    as arrays, :func:`nsijax.inference.losses.zprime_chi2`) is traced, so other data of equal shapes
+    reuse the compiled program."""
+    return jax.vmap(jax.vmap(chi2_fn, (None, 0)), (0, None))(log10_masses, log10_g)
 
 
-def _compiled(chi2_fn):
-    """Jitted (grid, point) evaluators of ``chi2_fn``, cached so repeated calls do not recompile."""
-    if chi2_fn not in _CACHE:
-        if len(_CACHE) > 32:
-            _CACHE.clear()
-        _CACHE[chi2_fn] = (
-            jax.jit(jax.vmap(jax.vmap(chi2_fn, (None, 0)), (0, None))),
-            jax.jit(jax.vmap(chi2_fn)),
-        )
-    return _CACHE[chi2_fn]
+@eqx.filter_jit
+def _at_points(chi2_fn, log10_masses, log10_g):
+    """chi^2 at one coupling per mass."""
+    return jax.vmap(chi2_fn)(log10_masses, log10_g)
 
 
 def exclusion_limit(
@@ -41,7 +42,8 @@ def exclusion_limit(
     """Lowest excluded log10 g per mass.
 
     Args:
-        chi2_fn: chi^2(log10_mass, log10_g) for scalars (jit/vmap-able).
+        chi2_fn: chi^2(log10_mass, log10_g) for scalars (jit/vmap-able); a pytree (an
+            :class:`equinox.Module`) is traced, a plain function keyed by identity.
         log10_masses: masses (log10 MeV); log10_g_grid: increasing coarse grid of log10 g.
         chi2_sm: chi^2 of the Standard Model (g = 0), the reference.
         level: Delta chi^2 threshold (2.706: 90% CL, 1 dof). n_refine: Illinois steps.
@@ -52,8 +54,7 @@ def exclusion_limit(
     """
     lm = jnp.asarray(log10_masses, dtype=float)
     lg = jnp.asarray(log10_g_grid, dtype=float)
-    grid_fn, point_fn = _compiled(chi2_fn)
-    chi = np.asarray(grid_fn(lm, lg))
+    chi = np.asarray(_on_grid(chi2_fn, lm, lg))
     ref = np.minimum(np.nanmin(chi, axis=1), chi2_sm)
     delta = chi - ref[:, None]
     above = delta > level
@@ -72,7 +73,7 @@ def exclusion_limit(
     for _ in range(n_refine):
         x = secant(lo, hi, f_lo, f_hi)
         x = np.clip(x, np.minimum(lo, hi), np.maximum(lo, hi))
-        fx = np.asarray(point_fn(lm, jnp.asarray(x))) - ref - level
+        fx = np.asarray(_at_points(chi2_fn, lm, jnp.asarray(x))) - ref - level
         left = fx < 0  # still allowed: the crossing is above x
         # Illinois: halve the function value of the endpoint kept twice in a row
         f_hi = np.where(left & (side == -1), 0.5 * f_hi, f_hi)

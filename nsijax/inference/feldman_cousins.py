@@ -3,7 +3,7 @@
 For each value mu of the parameter of interest: profile the nuisances on the observed data, draw
 ``n_toys`` pseudo-data sets from the expectation at (mu, profiled nuisances) (the "profile
 construction"; auxiliary measurements are not resampled), each experiment with its own statistics
-(:func:`nsijax.statistics.likelihood.resample`, beside the likelihood terms it mirrors: Poisson counts for binned
+(its ``resample`` method, beside the likelihood terms it mirrors: Poisson counts for binned
 experiments, Gaussian values for Gaussian-term ones), compute each toy's
 Delta chi^2(mu) = chi^2(mu, profiled) - chi^2(global minimum), and accept mu if the observed
 Delta chi^2 is at most the CL quantile of the toys (likelihood-ratio ordering: G. J. Feldman &
@@ -19,11 +19,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..rates import total_counts
-from ..statistics.likelihood import _as_tuple, profile_nuisances, resample
-from ..statistics.likelihood import chi2 as _chi2
+from ..experiments.base import total_counts
+from ..likelihood import as_experiments, profile_nuisances
+from ..likelihood import chi2 as _chi2
+from ..parameters.names import build_params
 from .fit import fit
-from .parameters import build_params
 from .scan import _progress, points_sharding
 from .transforms import Bounds
 
@@ -60,7 +60,7 @@ def feldman_cousins(
             the global fit at the best of them; needed when chi^2(poi) has several minima (the CEvNS
             weak-charge degeneracy), where a local fit from mu can stop in the wrong one.
         draw: ``draw(key, expectation) -> one pseudo-data set`` shaped like ``observed`` (e.g. per
-            experiment with :func:`resample`); default Poisson counts around ``expectation``.
+            experiment with its ``resample`` method); default Poisson counts around ``expectation``.
 
     Returns:
         dict with ``grid``, ``delta_chi2_obs``, ``critical`` (CL quantile per point), ``accepted``
@@ -155,10 +155,10 @@ def feldman_cousins_interval(
     progress: bool = True,
     global_grid=None,
 ) -> dict:
-    """Feldman-Cousins interval of one named parameter (see :mod:`nsijax.inference.parameters`) from any
+    """Feldman-Cousins interval of one named parameter (see :mod:`nsijax.parameters.names`) from any
     experiments, every nuisance profiled inside the chi^2.
 
-    Toys replace the observed data of every experiment at once: each is drawn by :func:`resample`
+    Toys replace the observed data of every experiment at once: each is drawn by its ``resample`` method
     around its own expectation at (``poi`` = mu, nuisances profiled on the observed data), with its
     own statistics (Poisson counts for binned experiments: COHERENT, KamLAND, SNO, DUNE; Gaussian
     values with the measurement errors for Gaussian-term ones: CHARM, NuTeV, Borexino P_ee), from
@@ -168,7 +168,7 @@ def feldman_cousins_interval(
         >>> csi = nsijax.experiments.load("coherent_csi_2017")
         >>> out = feldman_cousins_interval([csi], "eps_u_ee", np.linspace(-0.2, 0.6, 41), bounds={"eps_u_ee": (-1, 1)})
     """
-    exps = list(_as_tuple(experiments))  # clear errors for an empty list, duplicates, non-experiments
+    exps = list(as_experiments(experiments))  # clear errors for an empty list, duplicates, non-experiments
     shapes = [e.observed.shape for e in exps]
     sizes = [int(np.prod(s)) for s in shapes]
     splits = np.cumsum(sizes)[:-1]
@@ -189,7 +189,7 @@ def feldman_cousins_interval(
     def draw(key, flat_expectation):
         keys = jax.random.split(key, len(exps))
         parts = jnp.split(flat_expectation, splits)
-        toys = [resample(e, part.reshape(shape), k) for e, part, shape, k in zip(exps, parts, shapes, keys)]
+        toys = [e.resample(k, part.reshape(shape)) for e, part, shape, k in zip(exps, parts, shapes, keys)]
         return jnp.concatenate([t.ravel() for t in toys])
 
     observed = jnp.concatenate([e.observed.ravel() for e in exps])

@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import InvalidInputError, InvalidParamsError
-from ..statistics.likelihood import _as_tuple, log_likelihood
-from .parameters import build_params, check_names
+from ..likelihood import as_experiments, log_likelihood
+from ..parameters.names import build_params, check_names
 
 #: What the samples of :func:`experiment_model` are, by ``nuisances`` mode (for outputs and logs).
 LIKELIHOOD_LABELS = {
@@ -55,7 +55,7 @@ def experiment_model(
     profile_steps: int = 12,
 ):
     """A numpyro model of the named parameters in ``priors`` (names of
-    :mod:`nsijax.inference.parameters`) given ``experiments``; returns ``(model, sampled_nuisances)``.
+    :mod:`nsijax.parameters.names`) given ``experiments``; returns ``(model, sampled_nuisances)``.
 
     Args:
         experiments: an :class:`~nsijax.experiments.Experiment` or a list of them.
@@ -81,7 +81,7 @@ def experiment_model(
 
     if nuisances not in LIKELIHOOD_LABELS:
         raise InvalidInputError(f"nuisances must be one of {sorted(LIKELIHOOD_LABELS)}; got {nuisances!r}")
-    exps = _as_tuple(experiments)
+    exps = as_experiments(experiments)
     check_names(priors)
     keys = tuple(k for e in exps for k in e.nuisance_keys)
     given = tuple(k for k in keys if k in priors)  # pulls with a user prior: N(0, 1) constraint kept

@@ -2,6 +2,12 @@
 fixed, vmapped over fixed-size chunks, sharded over every device ``jax.devices()`` reports, with a
 progress bar and a checkpoint file so an interrupted scan resumes without losing finished points.
 
+Each chunk is one call of a module-level :func:`equinox.filter_jit` function taking the loss as an
+argument: a loss that is a pytree (:func:`nsijax.inference.losses.profiled_chi2` and the studies'
+losses hold their experiments as arrays) is traced, so a scan of other data of equal shapes, other starts
+or fixed values reuses the compiled chunk; a plain function is keyed by identity. No cache of compiled
+functions is kept here.
+
 A checkpoint is reused only if its fingerprint matches: a hash of everything that defines the
 values (the loss's name, the scanned names and grid points, start, fixed values, bounds, fit
 settings, warm starts, and the caller's ``checkpoint_key``, a :func:`stable_hash` of whatever defines
@@ -22,12 +28,13 @@ import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePath
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ..errors import InvalidInputError, StaleCheckpointWarning
-from .fit import fit
+from .fit import fit, result_code
 from .results import ScanResult
 from .transforms import Bounds
 
@@ -82,29 +89,24 @@ def _freeze(d) -> tuple:
     return tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in (d or {}).items()))
 
 
-_BATCHED: dict = {}
-
-
-def _batched_fit(loss, names, prof, fixed_names, bounds, fit_kwargs):
-    """jit(vmap(fit at one grid point)), cached per loss and settings so repeated scans of the same
-    loss (a resumed scan, a benchmark's second run) reuse the compilation."""
-    key = (loss, names, prof, fixed_names, bounds, fit_kwargs)
-    if key in _BATCHED:
-        return _BATCHED[key]
-    bnd = dict((k, tuple(v)) for k, v in bounds)
+@eqx.filter_jit
+def _chunk(loss, batch, start, fixed, names, prof, bounds, fit_kwargs):
+    """The scan of one chunk: vmap over the grid points ``batch`` (rows: values of ``names``) of a fit of
+    the ``prof`` parameters from ``start`` (``loss`` alone without any). Compiled once per structure of
+    its arguments: a loss that is a pytree (its experiments as arrays) is traced, so scans of other data
+    of equal shapes, other starts or fixed values reuse the program; names, bounds and fit settings
+    (hashable tuples) are static."""
+    bnd = {k: v for k, v in bounds}
     kw = dict(fit_kwargs)
 
-    def at_point(vals, start, fixed):
+    def at_point(vals):
         fx = {**fixed, **{k: vals[i] for i, k in enumerate(names)}}
         if not prof:
             return loss(fx), {}, jnp.zeros((), int)
         r = fit(loss, {k: start[k] for k in prof}, fixed=fx, bounds=bnd, covariance=False, **kw)
-        return r.value, {k: r.params[k] for k in prof}, r.result
+        return r.value, {k: r.params[k] for k in prof}, result_code(r.result)
 
-    if len(_BATCHED) > 32:
-        _BATCHED.clear()
-    _BATCHED[key] = jax.jit(jax.vmap(at_point, in_axes=(0, None, None)))
-    return _BATCHED[key]
+    return jax.vmap(at_point)(batch)
 
 
 def _feed(h, x, where: str) -> None:
@@ -178,7 +180,7 @@ def stable_hash(*parts) -> str:
 
     Hashes JSON-like values (None, bools, numbers, strings, paths, lists, tuples, dicts, sets), NumPy
     and JAX arrays (dtype, shape and bytes), dataclasses (class name and every field: study configs,
-    equinox modules such as :class:`nsijax.experiments.Experiment`, whose static fields are hashed by
+    equinox modules such as an experiment (:class:`nsijax.experiments.AbstractExperiment`), whose static fields are hashed by
     value and whose array leaves by content) and other JAX pytrees (structure and leaves). Lists and
     tuples hash alike, as do ints and integral floats (1 == 1.0); dict key order does not matter.
     Nothing depends on object ids or Python's salted ``hash``, so the digest keys files across runs:
@@ -315,7 +317,7 @@ def profile_scan(
     n = len(pts)
     prof = tuple(init)
 
-    batched = _batched_fit(loss, names, prof, tuple(sorted(fixed)), _freeze(bounds), _freeze(fit_kwargs))
+    static = (names, prof, _freeze(bounds), _freeze(fit_kwargs))
     fixed_arrays = {k: jnp.asarray(v, dtype=float) for k, v in fixed.items()}
 
     warm = bool(prof) and warm_start
@@ -330,7 +332,7 @@ def profile_scan(
         batch = jnp.asarray(_padded(pts, idx, chunk))
         if sharding is not None:
             batch = jax.device_put(batch, sharding)
-        v, p, r = batched(batch, start, fixed_arrays)
+        v, p, r = _chunk(loss, batch, start, fixed_arrays, *static)
         m = len(idx)
         return np.asarray(v)[:m], {k: np.asarray(p[k])[:m] for k in prof}, np.asarray(r)[:m]
 

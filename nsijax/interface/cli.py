@@ -24,6 +24,25 @@ import json
 import sys
 from pathlib import Path
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+import jax.numpy as jnp
+import numpy as np
+
+from .. import __version__, constants, experiments
+from ..errors import NsijaxError
+from ..inference import profile_scan, profiled_chi2, run_nuts, stable_hash
+from ..inference.sampling import LIKELIHOOD_LABELS, experiment_model
+from ..parameters import NSI
+from ..parameters.names import check_names
+from ..physics.scattering import targets
+from ..physics.sources import pion_dar as flux
+from ..studies import coherent_nsi, dune_nsi, lma_dark
+from . import plotting
+
 #: The bundled experiment whose exposure ``nsijax demo`` uses (COHERENT CsI[Na] 2017, Science 357 (2017) 1123).
 _DEMO_EXPERIMENT = "coherent_csi_2017"
 
@@ -31,8 +50,6 @@ _DEMO_EXPERIMENT = "coherent_csi_2017"
 def _demo_detector() -> dict:
     """Target, mass, distance, POT, neutrinos per proton, form factor and couplings of the demo detector,
     read from the spec of :data:`_DEMO_EXPERIMENT` (its ``[source]`` table)."""
-    from .. import experiments
-
     src = experiments.spec(_DEMO_EXPERIMENT)["source"]
     return {"experiment": _DEMO_EXPERIMENT, "target": src["target"], "mass_kg": float(src["mass_kg"]),
             "distance_m": float(src["distance_m"]), "pot": float(src["protons_on_target"]),
@@ -41,22 +58,14 @@ def _demo_detector() -> dict:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import jax.numpy as jnp
-    import numpy as np
-
-    import nsijax
-
-    from .. import constants as c
-    from ..physics.sources import pion_dar as flux
-
     det = _demo_detector()
-    n_formula = det["mass_kg"] * 1e3 / nsijax.physics.scattering.targets.get_target(det["target"]).molar_mass_g * c.N_AVOGADRO
+    n_formula = det["mass_kg"] * 1e3 / targets.get_target(det["target"]).molar_mass_g * constants.N_AVOGADRO
     fluence = flux.flux_at(det["distance_m"], det["pot"], det["nu_per_proton"])
     T_kev = jnp.linspace(args.t_min_kev, args.t_max_kev, args.points)
     models = {
         "SM": None,
-        f"eps^u_ee={args.eps_u_ee:g}": nsijax.NSI(eps_u={"ee": args.eps_u_ee}),
-        f"eps^d_ee={args.eps_d_ee:g}": nsijax.NSI(eps_d={"ee": args.eps_d_ee}),
+        f"eps^u_ee={args.eps_u_ee:g}": NSI(eps_u={"ee": args.eps_u_ee}),
+        f"eps^d_ee={args.eps_d_ee:g}": NSI(eps_d={"ee": args.eps_d_ee}),
     }
     spectra = {}
     for name, nsi in models.items():
@@ -82,7 +91,7 @@ def _demo(args: argparse.Namespace) -> int:
             "T_kev": np.asarray(T_kev).tolist(),
             "events_per_kev": {k: v.tolist() for k, v in spectra.items()},
             "totals": totals,
-            "nsijax_version": nsijax.__version__,
+            "nsijax_version": __version__,
         }
         (out / "demo_spectra.json").write_text(json.dumps(result, indent=1, default=str))
         print(f"\nwrote {out / 'demo_spectra.json'}")
@@ -90,8 +99,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _targets(args: argparse.Namespace) -> int:
-    from ..physics.scattering import targets
-
     for name in targets.available():
         t = targets.get_target(name)
         print(f"{name:6s} nuclei/formula={t.nuclei:5.2f} electrons={t.electrons:3d} molar mass={t.molar_mass_g:.3f} g/mol")
@@ -101,10 +108,6 @@ def _targets(args: argparse.Namespace) -> int:
 def _read_config(path: str | None, table: str) -> dict:
     if not path:
         return {}
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
     p = Path(path)
     if not p.is_file():
         raise SystemExit(f"nsijax: config file {path!r} not found")
@@ -120,8 +123,6 @@ def _read_config(path: str | None, table: str) -> dict:
 
 def _parse_axis(text: str) -> tuple[str, "object"]:
     """'name=lo:hi:n' (linear grid) or 'name=lo:hi' (bounds, for sample)."""
-    import numpy as np
-
     try:
         name, rng = text.split("=", 1)
         parts = [float(x) for x in rng.split(":")]
@@ -138,9 +139,6 @@ def _parse_axis(text: str) -> tuple[str, "object"]:
 
 
 def _fit_joint(args: argparse.Namespace) -> int:
-    from ..errors import NsijaxError
-    from ..studies import lma_dark
-
     if args.zprime:
         raise SystemExit("nsijax fit --joint: --zprime does not apply to the LMA-Dark study")
     base = lma_dark.LMADarkConfig.fast() if args.fast else lma_dark.LMADarkConfig()
@@ -170,9 +168,6 @@ def _fit_joint(args: argparse.Namespace) -> int:
 
 
 def _fit_dune_nsi(args: argparse.Namespace) -> int:
-    from ..errors import NsijaxError
-    from ..studies import dune_nsi
-
     if args.zprime or args.experiments or args.joint:
         raise SystemExit("nsijax fit --dune-nsi: --zprime, --experiments and --joint do not apply (set "
                          "'experiment' and 'couplings' in the [dune_nsi] table of --config)")
@@ -197,9 +192,6 @@ def _fit_dune_nsi(args: argparse.Namespace) -> int:
 
 def _experiment_kind(name: str) -> str:
     """The ``kind`` of a bundled experiment (a clear error for an unknown name)."""
-    from .. import experiments
-    from ..errors import NsijaxError
-
     try:
         return experiments.spec(name)["kind"]
     except NsijaxError as e:  # unknown name: the message lists the available ones
@@ -207,9 +199,6 @@ def _experiment_kind(name: str) -> str:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from ..errors import NsijaxError
-    from ..studies import coherent_nsi
-
     if args.dune_nsi:
         return _fit_dune_nsi(args)
     if args.joint:
@@ -250,10 +239,6 @@ def _have_matplotlib() -> bool:
 
 def _params_and_experiments(args: argparse.Namespace, command: str, usage: str):
     """--param axes and loaded experiments of ``nsijax scan`` / ``nsijax sample`` (flags over TOML)."""
-    from .. import experiments
-    from ..errors import NsijaxError
-    from ..inference.parameters import check_names
-
     cfg = _read_config(args.config, command)
     params = args.param or cfg.get("param", [])
     exp_names = args.experiments or cfg.get("experiments", ["coherent_csi_2021"])
@@ -269,10 +254,6 @@ def _params_and_experiments(args: argparse.Namespace, command: str, usage: str):
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from ..inference import profile_scan
-    from ..inference.parameters import profiled_chi2
-    from ..inference.scan import stable_hash
-
     params, grid, exp_names, exps = _params_and_experiments(args, "scan", "name=lo:hi:n")
     short = [p for p, (k, v) in zip(params, grid.items()) if isinstance(v, tuple)]
     if short:
@@ -289,8 +270,6 @@ def _scan(args: argparse.Namespace) -> int:
     if len(res.names) == 1:
         print(f"{res.names[0]}: best fit {res.best_fit.get(res.names[0]):+.4f}, 90% CL {res.interval(2.706)}")
     if _have_matplotlib():
-        from . import plotting
-
         if len(res.names) == 1:
             plotting.profile_1d(res, Path(args.output) / "scan.png")
         elif len(res.names) == 2:
@@ -301,10 +280,6 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     import numpyro.distributions as dist
-
-    from ..errors import NsijaxError
-    from ..inference import run_nuts
-    from ..inference.sampling import LIKELIHOOD_LABELS, experiment_model
 
     params, bounds, exp_names, exps = _params_and_experiments(args, "sample", "name=lo:hi (uniform prior)")
     if any(not isinstance(b, tuple) for b in bounds.values()):
@@ -322,8 +297,6 @@ def _sample(args: argparse.Namespace) -> int:
                                 seed=args.seed, progress_bar=not args.quiet)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    import numpy as np
-
     np.savez(out / "samples.npz", **samples)  # every sample site, the sampled nuisance pulls included
     (out / "posterior_summary.json").write_text(json.dumps(
         {"inputs": {"param": params, "experiments": exp_names, "samples": args.samples, "warmup": args.warmup,
@@ -334,16 +307,12 @@ def _sample(args: argparse.Namespace) -> int:
     for k, d in summary.items():
         print(f"{k}: " + ", ".join(f"{kk}={vv:.4g}" for kk, vv in d.items() if isinstance(vv, (int, float))))
     if _have_matplotlib():
-        from . import plotting
-
         plotting.corner({k: samples[k] for k in bounds}, out / "corner.png", title=" + ".join(exp_names))
     print(f"wrote {out / 'posterior_summary.json'}")
     return 0
 
 
 def _experiments(args: argparse.Namespace) -> int:
-    from .. import experiments
-
     for name in experiments.available():
         paper = experiments.spec(name).get("paper", {})
         cite = paper.get("citation", "") if isinstance(paper, dict) else str(paper)

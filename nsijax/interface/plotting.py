@@ -1,4 +1,7 @@
-"""Publication-style plots of fits and scans (matplotlib, optional dependency ``nsijax[plots]``)."""
+"""Publication-style plots of fits and scans (matplotlib, optional dependency ``nsijax[plots]``).
+
+matplotlib is imported inside the plotting functions (:func:`_plt`), so this module imports without it
+(the command line imports it at top level and plots only when matplotlib is there)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import numpy as np
 
 
 def _plt():
+    """matplotlib.pyplot with the Agg backend and the house style (imported here: optional dependency)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)

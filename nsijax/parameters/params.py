@@ -4,7 +4,7 @@
 standard-normal pulls theta (prior N(0, 1)) in a dict keyed ``"<experiment>.<nuisance>"`` (e.g.
 ``"coherent_csi_2021.flux"``); a missing key means theta = 0. The physical effect of each pull (a 10 %
 flux normalisation, the +-1 sigma coefficient sets of a quenching model, ...) is defined by the
-experiment's response model (:mod:`nsijax.experiments.response`).
+experiment's class (:mod:`nsijax.experiments`, e.g. :mod:`nsijax.experiments.scattering.coherent`).
 """
 
 from __future__ import annotations

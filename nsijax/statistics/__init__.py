@@ -1,7 +1,7 @@
-"""Likelihoods: the per-bin terms (Poisson / Baker-Cousins, Gaussian, pull priors), nuisance profiling
-with implicit derivatives, and ``chi2`` / ``log_likelihood`` of any set of experiments."""
+"""Statistics below the experiments: the per-bin likelihood terms (Poisson / Baker-Cousins, Gaussian, pull
+priors) and minimisation with implicit derivatives. The likelihood of a set of experiments is
+:mod:`nsijax.likelihood`."""
 
-from . import implicit, likelihood, terms
-from .likelihood import chi2, log_likelihood, profile_nuisances
+from . import implicit, terms
 
-__all__ = ["chi2", "implicit", "likelihood", "log_likelihood", "profile_nuisances", "terms"]
+__all__ = ["implicit", "terms"]

@@ -22,11 +22,11 @@ import numpy as np
 
 from .. import experiments as _experiments
 from ..errors import InvalidInputError
-from ..inference import DELTA_CHI2, ScanResult, exclusion_limit, profile_scan
-from ..inference.parameters import profiled_chi2, zprime_chi2
-from ..inference.scan import stable_hash
+from ..inference import DELTA_CHI2, ScanResult, exclusion_limit, profile_scan, profiled_chi2, stable_hash, zprime_chi2
+from ..interface import plotting
+from ..likelihood import chi2, profile_nuisances
 from ..parameters.params import Params
-from ..statistics.likelihood import chi2, profile_nuisances
+from ..parameters.zprime import CHARGE_PRESETS
 from ._config import from_mapping as _from_mapping
 
 
@@ -71,8 +71,6 @@ class StudyConfig:
                 raise InvalidInputError(f"{k} must be >= 2")
         if self.profile_steps < 0:
             raise InvalidInputError("profile_steps must be >= 0")
-        from ..parameters.zprime import CHARGE_PRESETS
-
         badz = [p for p in self.zprime_presets if p not in CHARGE_PRESETS]
         if badz:
             raise InvalidInputError(f"unknown Z' presets {badz}; known: {sorted(CHARGE_PRESETS)}")
@@ -164,7 +162,5 @@ def run(config: StudyConfig, output: str | Path, *, progress: bool = True, plots
     summary["device"] = str(jax.devices()[0])
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float))
     if plots:
-        from ..interface import plotting
-
         plotting.coherent_study_plots(out, scans_1d, res2, zres, config)
     return summary

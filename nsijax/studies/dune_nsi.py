@@ -23,35 +23,37 @@ dependent bounds, inputs), one ScanResult (JSON + NPZ) per profile and map, ``du
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import json
 import math
 import time
 from pathlib import Path
 
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, Float
 
 from .. import experiments as _experiments
 from ..errors import InvalidInputError
-from ..experiments import long_baseline
-from ..inference import lowest, profile_scan
+from ..experiments.base import AbstractExperiment
+from ..experiments.oscillation import beam
+from ..inference import AbstractLoss, lowest, profile_scan, stable_hash
 from ..inference.results import DELTA_CHI2, ScanResult
-from ..inference.scan import stable_hash
-from ..parameters.nsi import COMPONENTS, NSI
+from ..likelihood import chi2
+from ..parameters.names import build_params
 from ..parameters.params import Params
 from ..physics.oscillation import OscParams
-from ..statistics.likelihood import chi2
 from ._config import from_mapping as _from_mapping
 
-#: coupling -> (component index of the real part or diagonal entry, index of the imaginary part or None)
+#: coupling -> (NSI component of the real part or diagonal entry, of the imaginary part or None), names of
+#: nsijax.parameters.nsi.COMPONENTS
 COUPLINGS = {
-    "ee_minus_mumu": (COMPONENTS.index("ee"), None),
-    "tautau_minus_mumu": (COMPONENTS.index("tautau"), None),
-    "emu": (COMPONENTS.index("emu_re"), COMPONENTS.index("emu_im")),
-    "etau": (COMPONENTS.index("etau_re"), COMPONENTS.index("etau_im")),
-    "mutau": (COMPONENTS.index("mutau_re"), COMPONENTS.index("mutau_im")),
+    "ee_minus_mumu": ("ee", None),
+    "tautau_minus_mumu": ("tautau", None),
+    "emu": ("emu_re", "emu_im"),
+    "etau": ("etau_re", "etau_im"),
+    "mutau": ("mutau_re", "mutau_im"),
 }
 
 #: sigma of the Gaussian sin^2 theta13 prior (centred on the true value): NuFIT 6.0 NO
@@ -134,43 +136,61 @@ class DuneNSIConfig:
         return _from_mapping(cls, d, base)
 
 
-def nsi_params(theta: dict, coupling: str, base: OscParams | None = None) -> Params:
-    """:class:`nsijax.Params` from the study's named scalars: ``eps`` (the scanned coupling; its modulus
-    for off-diagonal ones), ``phase`` (rad, off-diagonal couplings), ``theta13_deg``, ``theta23_deg``,
-    ``delta_cp`` (rad), ``dm31_1e3`` (1e-3 eV^2); theta12 and dm21 from ``base`` (default NuFIT 6.0 NO)."""
-    b = OscParams.nufit() if base is None else base
-    osc = OscParams(b.theta12, jnp.deg2rad(theta["theta13_deg"]), jnp.deg2rad(theta["theta23_deg"]),
-                    theta["delta_cp"], b.dm21, theta["dm31_1e3"] * 1e-3)
-    i_re, i_im = COUPLINGS[coupling]
+def flat_names(theta: dict, coupling: str) -> dict:
+    """The study's named scalars as flat names (:mod:`nsijax.parameters.names`): ``eps`` (the scanned
+    coupling; its modulus for off-diagonal ones) and ``phase`` (rad, off-diagonal couplings) ->
+    ``eps_e_<component>`` (real and imaginary parts ``eps cos(phase)``, ``eps sin(phase)``; as eps^e they
+    are the matter NSI eps_ab, PHYSICS.md), ``theta13_deg``, ``theta23_deg`` -> ``osc_theta13``,
+    ``osc_theta23`` (rad), ``delta_cp`` -> ``osc_delta_cp`` (rad), ``dm31_1e3`` (1e-3 eV^2) -> ``osc_dm31``."""
+    re, im = COUPLINGS[coupling]
+    out = {"osc_theta13": jnp.deg2rad(theta["theta13_deg"]), "osc_theta23": jnp.deg2rad(theta["theta23_deg"]),
+           "osc_delta_cp": theta["delta_cp"], "osc_dm31": theta["dm31_1e3"] * 1e-3}
     eps = jnp.asarray(theta["eps"], float)
-    v = jnp.zeros(9)
-    if i_im is None:
-        v = v.at[i_re].set(eps)
+    if im is None:
+        out[f"eps_e_{re}"] = eps
     else:
-        v = v.at[i_re].set(eps * jnp.cos(theta["phase"])).at[i_im].set(eps * jnp.sin(theta["phase"]))
-    return Params(nsi=NSI(eps_e=v), osc=osc)
+        out[f"eps_e_{re}"] = eps * jnp.cos(theta["phase"])
+        out[f"eps_e_{im}"] = eps * jnp.sin(theta["phase"])
+    return out
 
 
-@functools.cache
+def nsi_params(theta: dict, coupling: str, base: OscParams | None = None) -> Params:
+    """:class:`nsijax.Params` from the study's named scalars (:func:`flat_names`); theta12 and dm21 from
+    ``base`` (default NuFIT 6.0 NO)."""
+    return build_params(flat_names(theta, coupling), base=Params(osc=base))
+
+
+class DuneChi2(AbstractLoss):
+    """chi^2 of ``experiment`` (systematics profiled) + a Gaussian prior on sin^2 theta13 (mean
+    ``theta13_mean``, sigma ``theta13_sigma``; 0: none) as a function of the study's dict of named
+    scalars (:func:`nsi_params`). A pytree: the experiment (its Asimov data) and the prior mean are
+    traced, so losses of other truths share one compilation."""
+
+    experiment: AbstractExperiment
+    theta13_mean: Float[Array, ""]
+    coupling: str = eqx.field(static=True)
+    theta13_sigma: float = eqx.field(static=True)
+    profile_steps: int = eqx.field(static=True)
+
+    def __call__(self, theta: dict):
+        c = chi2(nsi_params(theta, self.coupling), [self.experiment], nuisances="profile",
+                 profile_steps=self.profile_steps)
+        if self.theta13_sigma > 0.0:
+            c = c + ((jnp.sin(jnp.deg2rad(theta["theta13_deg"])) ** 2 - self.theta13_mean) / self.theta13_sigma) ** 2
+        return c
+
+
 def dune_chi2(experiment: str, coupling: str, truth: tuple[tuple[str, float], ...] | None = None,
-              theta13_prior_sigma: float = THETA13_PRIOR_SIGMA, profile_steps: int = 6):
-    """chi^2 (systematics profiled) + a Gaussian prior on sin^2 theta13 (centred on the true value,
-    sigma ``theta13_prior_sigma``; 0: none) as a function of the study's dict of named scalars
-    (:func:`nsi_params`), against Asimov data at ``truth`` (sorted ``(name, value)`` pairs in the same
-    names, no NSI; None: NuFIT 6.0 NO, the experiment's own data); cached so scans reuse one compilation."""
+              theta13_prior_sigma: float = THETA13_PRIOR_SIGMA, profile_steps: int = 6) -> DuneChi2:
+    """The :class:`DuneChi2` of the bundled ``experiment`` against Asimov data at ``truth`` (sorted
+    ``(name, value)`` pairs in the study's names, no NSI; None: NuFIT 6.0 NO, the experiment's own data),
+    prior centred on the true sin^2 theta13."""
     exp = _experiments.load(experiment)
     t = dict(truth) if truth is not None else _nufit()
     if truth is not None:
-        exp = long_baseline.asimov(exp, nsi_params({**t, "eps": 0.0, "phase": 0.0}, coupling))
-    mean, sigma = math.sin(math.radians(t["theta13_deg"])) ** 2, float(theta13_prior_sigma)
-
-    def loss(theta: dict):
-        c = chi2(nsi_params(theta, coupling), [exp], nuisances="profile", profile_steps=profile_steps)
-        if sigma > 0.0:
-            c = c + ((jnp.sin(jnp.deg2rad(theta["theta13_deg"])) ** 2 - mean) / sigma) ** 2
-        return c
-
-    return loss
+        exp = beam.asimov(exp, nsi_params({**t, "eps": 0.0, "phase": 0.0}, coupling))
+    mean = math.sin(math.radians(t["theta13_deg"])) ** 2
+    return DuneChi2(exp, jnp.asarray(mean, dtype=float), coupling, float(theta13_prior_sigma), int(profile_steps))
 
 
 def _nufit() -> dict:

@@ -20,24 +20,24 @@ the whole config, the quark and the experiments' content (a changed setting or d
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import math
 import time
 from pathlib import Path
 
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
 from .. import experiments as _experiments
 from ..errors import InvalidInputError
-from ..inference import lowest, profile_scan
+from ..experiments.base import AbstractExperiment
+from ..inference import AbstractLoss, lowest, profile_scan, stable_hash
 from ..inference.results import ScanResult
-from ..inference.scan import stable_hash
-from ..parameters.nsi import NSI
+from ..likelihood import chi2
+from ..parameters.names import build_params
 from ..parameters.params import Params
 from ..physics.oscillation import OscParams
-from ..statistics.likelihood import chi2
 from ._config import from_mapping as _from_mapping
 
 
@@ -126,27 +126,37 @@ def starts(quark: str, joint: bool) -> tuple[tuple[float, float], ...]:
     return base + ((0.35, 0.35), (0.0, 0.4)) if joint else base
 
 
+def joint_names(theta: dict, quark: str) -> dict:
+    """The study's named scalars as flat names (:mod:`nsijax.parameters.names`): ``theta12_deg`` ->
+    ``osc_theta12`` (rad), ``dm21_1e5`` (1e-5 eV^2) -> ``osc_dm21`` (eV^2), ``eps_ee`` -> ``eps_<q>_ee``,
+    ``eps_mumu`` -> ``eps_<q>_mumu`` and ``eps_<q>_tautau`` (q = ``quark``)."""
+    return {"osc_theta12": jnp.deg2rad(theta["theta12_deg"]), "osc_dm21": theta["dm21_1e5"] * 1e-5,
+            f"eps_{quark}_ee": theta["eps_ee"], f"eps_{quark}_mumu": theta["eps_mumu"],
+            f"eps_{quark}_tautau": theta["eps_mumu"]}
+
+
 def joint_params(theta: dict, quark: str, base: OscParams | None = None) -> Params:
-    """:class:`nsijax.Params` from the study's named scalars: ``theta12_deg``, ``dm21_1e5`` (1e-5 eV^2),
-    ``eps_ee`` and ``eps_mumu`` (= eps_tautau) of quark ``quark``; other oscillation parameters from
-    ``base`` (default NuFIT 6.0 NO)."""
-    b = OscParams.nufit() if base is None else base
-    osc = OscParams(jnp.deg2rad(theta["theta12_deg"]), b.theta13, b.theta23, b.delta_cp, theta["dm21_1e5"] * 1e-5, b.dm31)
-    ee, mm = jnp.asarray(theta["eps_ee"], float), jnp.asarray(theta["eps_mumu"], float)
-    v = jnp.zeros(9).at[0].set(ee).at[1].set(mm).at[2].set(mm)
-    return Params(nsi=NSI(eps_u=v) if quark == "u" else NSI(eps_d=v), osc=osc)
+    """:class:`nsijax.Params` from the study's named scalars (:func:`joint_names`); the other oscillation
+    parameters from ``base`` (default NuFIT 6.0 NO)."""
+    return build_params(joint_names(theta, quark), base=Params(osc=base))
 
 
-@functools.cache
-def joint_chi2(names: tuple[str, ...], quark: str, profile_steps: int = 12):
-    """chi^2 (nuisances profiled) of the experiments ``names`` as a function of the study's dict of
-    named scalars (see :func:`joint_params`); cached so scans reuse one compilation."""
-    exps = [_experiments.load(n) for n in names]
+class JointChi2(AbstractLoss):
+    """chi^2 (nuisances profiled) of ``experiments`` as a function of the study's dict of named scalars
+    (see :func:`joint_params`); a pytree, so scans of equal structure share one compilation."""
 
-    def loss(theta: dict):
-        return chi2(joint_params(theta, quark), exps, nuisances="profile", profile_steps=profile_steps)
+    experiments: tuple[AbstractExperiment, ...]
+    quark: str = eqx.field(static=True)
+    profile_steps: int = eqx.field(static=True)
 
-    return loss
+    def __call__(self, theta: dict):
+        return chi2(joint_params(theta, self.quark), self.experiments, nuisances="profile",
+                    profile_steps=self.profile_steps)
+
+
+def joint_chi2(names: tuple[str, ...], quark: str, profile_steps: int = 12) -> JointChi2:
+    """The :class:`JointChi2` of the bundled experiments ``names``."""
+    return JointChi2(tuple(_experiments.load(n) for n in names), quark, int(profile_steps))
 
 
 def profile_theta12(config: LMADarkConfig, names: tuple[str, ...], quark: str, *, checkpoint_dir: Path | None = None,
@@ -161,9 +171,8 @@ def profile_theta12(config: LMADarkConfig, names: tuple[str, ...], quark: str, *
     tag = "+".join(names)
     joint = any(_experiments.spec(n)["kind"] != "oscillation" for n in names)
     todo = starts(quark, joint)
-    exps = [_experiments.load(n) for n in names]  # cached: the data joint_chi2 fits
     key = stable_hash({"study": "lma_dark", "config": dataclasses.asdict(config), "experiments": list(names),
-                       "quark": quark}, exps)
+                       "quark": quark}, list(loss.experiments))
     runs = []
     for i, (ee, mm) in enumerate(todo):
         ck = None if checkpoint_dir is None else Path(checkpoint_dir) / f"lma_dark_{quark}_{tag}_start{i}.npz"

@@ -1,4 +1,4 @@
-"""Profile scans: analytic profiles, intervals, 2D grids, checkpoint/resume, sharding, saving."""
+"""Profile scans: analytic profiles, intervals, 2D grids, checkpoint/resume, sharding, saving, no recompilation."""
 
 import json
 import os
@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -170,7 +172,7 @@ def test_stable_hash_keys_by_content():
 
     from nsijax import experiments
     from nsijax.errors import InvalidInputError
-    from nsijax.inference.scan import stable_hash
+    from nsijax.inference import stable_hash
 
     assert stable_hash({"a": 1, "b": [1, 2.5]}) == "d75e14fe24baed03c25db0bbc27c013c"  # the same in every session
     assert stable_hash({"b": (1.0, 2.5), "a": 1.0}) == stable_hash({"a": 1, "b": [1, 2.5]})
@@ -267,3 +269,72 @@ def test_lowest_keeps_the_best_start_pointwise():
     other = profile_scan(loss, {"y": 1.0}, {"x": xs[:3]}, chunk_size=3, progress=False, refine_best=False)
     with pytest.raises(ValueError, match="same grid"):
         lowest([runs[0], other])
+
+
+# --- one way to avoid recompiling: the loss is an argument of the jitted chunk ------------------------
+
+
+def test_scan_does_not_recompile_for_new_data_of_equal_shapes():
+    """profile_scan compiles its chunk with equinox.filter_jit, the loss an argument: a second scan of a
+    loss of the same structure (other data, other start) reuses the compiled chunk and the refining fit
+    (the loss is traced nowhere again), and gives that loss's own profile."""
+    from tests.inference.test_fit import TRACES, QuadLoss
+
+    xs = np.linspace(-1.0, 3.0, 12)
+    first = profile_scan(QuadLoss(np.array([1.0, -2.0])), {"y": 0.0}, {"x": xs}, chunk_size=4, progress=False)
+    n = TRACES[0]
+    second = profile_scan(QuadLoss(np.array([2.0, 1.0])), {"y": 0.5}, {"x": xs}, chunk_size=4, progress=False)
+    assert TRACES[0] == n
+    np.testing.assert_allclose(first.delta_chi2, _profile(xs), atol=1e-8)
+    np.testing.assert_allclose(second.delta_chi2, _profile(xs, mu=2.0), atol=1e-8)
+    assert second.best_fit["x"] == pytest.approx(2.0, abs=1e-6)
+
+
+def test_scan_of_an_experiment_does_not_recompile_for_other_data():
+    """profiled_chi2 is a pytree holding its experiments: a scan of the same experiment with other observed
+    values (equal shapes) is not traced again, and its chi^2 is that of the new data."""
+    import equinox as eqx
+
+    from nsijax import experiments
+    from nsijax.inference import AbstractLoss, profiled_chi2
+
+    count = [0]
+
+    class Counting(AbstractLoss):
+        inner: AbstractLoss
+
+        def __call__(self, theta):
+            count[0] += 1
+            return self.inner(theta)
+
+    charm = experiments.load("charm")
+    other = eqx.tree_at(lambda e: e.observed, charm, charm.observed * 1.05)
+    xs = np.linspace(-0.5, 0.5, 4)
+    a = profile_scan(Counting(profiled_chi2(charm)), {}, {"eps_u_ee": xs}, chunk_size=4, progress=False, refine_best=False)
+    n = count[0]
+    b = profile_scan(Counting(profiled_chi2(other)), {}, {"eps_u_ee": xs}, chunk_size=4, progress=False, refine_best=False)
+    assert count[0] == n
+    loss = profiled_chi2(other)
+    np.testing.assert_allclose(b.chi2, [float(loss({"eps_u_ee": x})) for x in xs], rtol=1e-12)
+    assert not np.allclose(a.chi2, b.chi2)
+
+
+def test_exclusion_limit_does_not_recompile_for_new_data():
+    from nsijax.inference import AbstractLoss, exclusion_limit
+
+    count = [0]
+
+    class Chi2(AbstractLoss):
+        sm: jax.Array
+
+        def __call__(self, lm, lg):
+            count[0] += 1
+            return self.sm + (10.0**lg / 10.0 ** (lm - 5.0)) ** 2 / 0.1
+
+    lm, lg = np.linspace(0, 3, 7), np.linspace(-7, 0, 15)
+    first = exclusion_limit(Chi2(jnp.asarray(10.0)), lm, lg, chi2_sm=10.0, n_refine=25)
+    n = count[0]
+    second = exclusion_limit(Chi2(jnp.asarray(12.0)), lm, lg, chi2_sm=12.0, n_refine=25)
+    assert count[0] == n
+    np.testing.assert_allclose(second["log10_g"], first["log10_g"], atol=1e-9)
+    np.testing.assert_allclose(first["log10_g"], lm - 5.0 + 0.5 * np.log10(0.2706), atol=1e-6)

@@ -20,6 +20,18 @@ def test_help_lists_commands():
         assert cmd in out.stdout
 
 
+def test_cli_imports_without_matplotlib():
+    """The command line imports nsijax (and plotting) at module level; matplotlib only when it plots, so
+    the CLI works without it (here: matplotlib made unimportable)."""
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from nsijax.interface import cli, plotting\n"
+            "assert cli.plotting is plotting and not cli._have_matplotlib()\n"
+            "print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:]
+    assert "skipping plots" in out.stderr
+
+
 def test_demo_prints_spectra(tmp_path):
     out = run("demo", "--points", "4", "--output", str(tmp_path))
     assert out.returncode == 0, out.stderr

@@ -18,12 +18,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from nsijax import experiments
-from nsijax.experiments.fits import fit_cevns_count
+from nsijax.experiments.base import expected_counts
+from nsijax.likelihood import chi2, profile_nuisances
 from nsijax.parameters.nsi import NSI
 from nsijax.parameters.params import Params
 from nsijax.parameters.zprime import ZPrime
-from nsijax.rates import expected_counts
-from nsijax.statistics.likelihood import chi2, profile_nuisances
+from nsijax.studies.cevns_count import fit_cevns_count
 
 #: Relative tolerance of the pins (absolute floor ABS_TOL for values near zero).
 REL_TOL = 1e-6
@@ -78,7 +78,7 @@ def chi2_values() -> dict[str, float]:
 
 def cevns_counts() -> dict[str, float]:
     """CEvNS counts of the COHERENT data sets: SM prediction, prediction at the profiled SM pulls, and
-    the fitted count with its 68 % interval (``nsijax.experiments.fits.fit_cevns_count``)."""
+    the fitted count with its 68 % interval (``nsijax.studies.cevns_count.fit_cevns_count``)."""
     out = {}
     for name in ("coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020"):
         exp = experiments.load(name)

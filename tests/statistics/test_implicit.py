@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from nsijax.experiments import load
+from nsijax.likelihood import chi2, profile_nuisances
 from nsijax.parameters.nsi import NSI
 from nsijax.parameters.params import Params
 from nsijax.statistics.implicit import implicit_argmin, implicit_min
-from nsijax.statistics.likelihood import chi2, profile_nuisances
 
 A = jnp.array([[3.0, 1.0], [1.0, 2.0]])
 

@@ -21,7 +21,7 @@ files do this for every smearing matrix): the non-empty definition is used. Two 
 definitions of one name are an error. Everything else (other environments, ``@type`` smearing
 functions, ``@sigma_e``, built-in fluxes, unknown syntax) raises
 :class:`~nsijax.errors.InvalidSpecError` naming the file and line; the semantic checks (what a
-channel or rule must contain) are done by the consumer, :mod:`nsijax.experiments.long_baseline`,
+channel or rule must contain) are done by the consumer, :mod:`nsijax.experiments.oscillation.beam`,
 which also reports the file and line recorded here for every environment and attribute.
 """
 

@@ -1,24 +1,16 @@
-"""Experiment specifications: reading and validating ``spec.toml`` (schema version 1).
+"""Experiment specifications: reading ``spec.toml`` (schema version 1) and checking the common part.
 
-A spec is a human-edited TOML file next to a ``tables.npz``. This module checks its structure and
-types at load time (plain Python, never traced) and raises :class:`~nsijax.errors.InvalidSpecError`
-naming the offending field, e.g. ``coherent_csi_2017: source.distance_m must be a number > 0``.
+A spec is a human-edited TOML file beside the experiment's data files. Checks run at load time (plain
+Python, never traced) and raise :class:`~nsijax.errors.InvalidSpecError` naming the offending field, e.g.
+``coherent_csi_2017: source.distance_m must be a finite number > 0``.
 
-Schema version 1, common part (``kind = "coherent"``)::
-
-    schema_version = 1, name, kind, response, description
-    [paper]    citation, arxiv, data_release, values_from_memory (list of field paths still to verify),
-               values_corroborated (field paths checked against an independent source, named in comments)
-    [source]   target, mass_kg, distance_m, protons_on_target, nu_per_proton, beam_exposure_gwhr,
-               form_factor ("helm" | "klein_nystrand"), couplings ("tree" | "pdg")
-    [detector] response-specific numbers
-    [binning]  analysis edges, recoil_kev = [lo, hi], recoil_panels, recoil_order, energy_nodes
-    [[nuisances]] name, sigma (optional), description
-    [validation]  published numbers used by the tests
-
-``kind = "gaussian"`` specs (CHARM, NuTeV) have ``[[measurements]]`` instead of the source/binning.
-``kind = "oscillation"`` specs (Borexino, KamLAND) are validated by
-:func:`nsijax.experiments.oscillation_data.validate_spec`.
+Every spec has ``schema_version = 1``, ``name``, ``kind`` (the family: "coherent", "gaussian", "oscillation", ...),
+``response`` (the experiment class, :data:`nsijax.experiments.base.RESPONSES`; Gaussian measurements
+may omit it), ``description``, ``[paper]`` (citation, arxiv, data_release, ``values_from_memory``:
+field paths still to verify, ``values_corroborated``), ``[[nuisances]]`` (name, sigma, description)
+and ``[validation]`` (published numbers the tests use). The rest is the response's own and is checked
+by its class's ``validate_spec``, with the field readers of this module (:func:`field`, :func:`number`,
+:func:`string`, :func:`integer`, :func:`edges`, :func:`nuisance_names`).
 """
 
 from __future__ import annotations
@@ -42,26 +34,9 @@ DATA_DIR = pathlib.Path(__file__).resolve().parents[2] / "data" / "experiments"
 
 SCHEMA_VERSION = 1
 
-#: Response models and the nuisances (by name) each of them implements, in order.
-RESPONSES: dict[str, tuple[str, ...]] = {
-    "csi_poisson_2017": ("flux", "quenching", "efficiency_a", "efficiency_k", "efficiency_x0", "ssb", "brn"),
-    "csi_gamma_2021": ("flux", "quenching_0", "quenching_1", "efficiency", "ssb", "brn", "nin"),
-    "lar_2020": (
-        "flux", "mass", "quenching_a", "quenching_b", "cevns_f90", "cevns_timing", "ssb", "brn",
-        "brn_delayed", "brn_energy", "brn_timing_mean", "brn_timing_width",
-    ),
-    # same, with the CEvNS (E, F90, t) shape of the release's cevnspdf.txt reweighted per energy bin
-    # by the predicted / SM spectrum (validation of the fit machinery against the official fit)
-    "lar_2020_release": (
-        "flux", "mass", "quenching_a", "quenching_b", "cevns_f90", "cevns_timing", "ssb", "brn",
-        "brn_delayed", "brn_energy", "brn_timing_mean", "brn_timing_width",
-    ),
-    "gaussian": (),
-}
-
-
 def read_spec(path: str | pathlib.Path) -> dict[str, Any]:
-    """Parse and validate a spec file; returns the nested dict."""
+    """Parse a spec file (TOML); returns the nested dict. Validation: :func:`validate` (common part) and
+    the experiment class's ``validate_spec`` (:func:`nsijax.experiments.catalogue.validate`)."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise InvalidSpecError(f"spec file not found: {path}")
@@ -72,11 +47,10 @@ def read_spec(path: str | pathlib.Path) -> dict[str, Any]:
             spec = _toml.load(fh)
     except Exception as exc:  # tomllib.TOMLDecodeError and friends
         raise InvalidSpecError(f"{path}: not valid TOML ({exc})") from None
-    validate(spec, where=str(path))
     return spec
 
 
-def _get(spec: dict, dotted: str, where: str):
+def field(spec: dict, dotted: str, where: str):
     node: Any = spec
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -85,8 +59,8 @@ def _get(spec: dict, dotted: str, where: str):
     return node
 
 
-def _number(spec, dotted, where, *, positive=False, nonneg=False) -> float:
-    v = _get(spec, dotted, where)
+def number(spec, dotted, where, *, positive=False, nonneg=False) -> float:
+    v = field(spec, dotted, where)
     ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
     if ok and positive:
         ok = v > 0
@@ -98,15 +72,15 @@ def _number(spec, dotted, where, *, positive=False, nonneg=False) -> float:
     return float(v)
 
 
-def _string(spec, dotted, where, choices=None) -> str:
-    v = _get(spec, dotted, where)
+def string(spec, dotted, where, choices=None) -> str:
+    v = field(spec, dotted, where)
     if not isinstance(v, str) or (choices is not None and v not in choices):
         extra = f" (one of {sorted(choices)})" if choices is not None else ""
         raise InvalidSpecError(f"{where}: {dotted} must be a string{extra}; got {v!r}")
     return v
 
 
-def _nuisance_names(nuis, where, *, expected=None, response=None, sigma_required=True) -> list[str]:
+def nuisance_names(nuis, where, *, expected=None, response=None, sigma_required=True) -> list[str]:
     """Validate a spec's ``[[nuisances]]`` tables (a list of ``{name, sigma > 0}``; ``sigma`` may be
     absent if not ``sigma_required``) and, with ``expected``, that the names are exactly those, in order."""
     if not isinstance(nuis, list):
@@ -114,9 +88,9 @@ def _nuisance_names(nuis, where, *, expected=None, response=None, sigma_required
     names = []
     for i, n in enumerate(nuis):
         w = f"{where} nuisances[{i}]"
-        names.append(_string(n, "name", w))
+        names.append(string(n, "name", w))
         if sigma_required or "sigma" in n:
-            _number(n, "sigma", w, positive=True)
+            number(n, "sigma", w, positive=True)
     if expected is not None and tuple(names) != tuple(expected):
         raise InvalidSpecError(
             f"{where}: response {response!r} needs the nuisances {list(expected)} in this order; got {names}"
@@ -124,8 +98,8 @@ def _nuisance_names(nuis, where, *, expected=None, response=None, sigma_required
     return names
 
 
-def _edges(spec, dotted, where) -> list[float]:
-    v = _get(spec, dotted, where)
+def edges(spec, dotted, where) -> list[float]:
+    v = field(spec, dotted, where)
     if (
         not isinstance(v, list)
         or len(v) < 2
@@ -136,59 +110,26 @@ def _edges(spec, dotted, where) -> list[float]:
     return [float(x) for x in v]
 
 
-def _int(spec, dotted, where, lo=1, hi=10_000) -> int:
-    v = _get(spec, dotted, where)
+def integer(spec, dotted, where, lo=1, hi=10_000) -> int:
+    v = field(spec, dotted, where)
     if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
         raise InvalidSpecError(f"{where}: {dotted} must be an integer in [{lo}, {hi}]; got {v!r}")
     return v
 
 
-def validate(spec: Any, where: str = "spec") -> None:
-    """Check a parsed spec against schema version 1 (raises InvalidSpecError, returns None)."""
+def validate(spec: Any, where: str = "spec") -> tuple[str, str]:
+    """Check the part of a spec every experiment shares (schema version, name, kind, paper.citation) and
+    return ``(where, response)``: ``where`` names the file and experiment for later messages, ``response``
+    is the spec's response model (a spec without one, e.g. a Gaussian measurement, uses its ``kind``).
+    The response-specific part is checked by the experiment class (``validate_spec``)."""
     if not isinstance(spec, dict):
         raise InvalidSpecError(f"{where}: a spec must be a table (dict); got {type(spec).__name__}")
-    version = _get(spec, "schema_version", where)
+    version = field(spec, "schema_version", where)
     if version != SCHEMA_VERSION:
         raise InvalidSpecError(f"{where}: schema_version must be {SCHEMA_VERSION}; got {version!r}")
-    name = _string(spec, "name", where)
+    name = string(spec, "name", where)
     where = f"{where} ({name})"
-    kind = _string(spec, "kind", where, {"coherent", "gaussian", "oscillation"})
-    _string(spec, "paper.citation", where)
-    if kind == "oscillation":  # solar / reactor data: nsijax/experiments/oscillation_data.py
-        from ..oscillation_data import validate_spec
-
-        validate_spec(spec, where)
-        return
-    if kind == "gaussian":
-        ms = _get(spec, "measurements", where)
-        if not isinstance(ms, list) or not ms:
-            raise InvalidSpecError(f"{where}: measurements must be a non-empty list of tables")
-        for i, m in enumerate(ms):
-            _string(m, "name", f"{where} measurements[{i}]")
-            _string(m, "observable", f"{where} measurements[{i}]")
-            _number(m, "value", f"{where} measurements[{i}]")
-            _number(m, "sigma", f"{where} measurements[{i}]", positive=True)
-            _number(m, "q2_gev2", f"{where} measurements[{i}]", nonneg=True)
-        return
-    response = _string(spec, "response", where, set(RESPONSES) - {"gaussian"})
-    _string(spec, "source.target", where)
-    for key in ("mass_kg", "distance_m", "protons_on_target", "nu_per_proton"):
-        _number(spec, f"source.{key}", where, positive=True)
-    _string(spec, "source.form_factor", where, {"helm", "klein_nystrand"})
-    _string(spec, "source.couplings", where, {"tree", "pdg"})
-    lo, hi = _edges(spec, "binning.recoil_kev", where)[:2]
-    if lo <= 0:
-        raise InvalidSpecError(f"{where}: binning.recoil_kev lower end must be > 0 keV")
-    _int(spec, "binning.recoil_panels", where, 1, 1000)
-    _int(spec, "binning.recoil_order", where, 1, 64)
-    _int(spec, "binning.energy_nodes", where, 2, 256)
-    _edges(spec, "binning.time_edges_us", where)
-    if response.startswith("csi"):
-        _edges(spec, "binning.pe_edges", where)
-        _number(spec, "detector.light_yield_pe_per_kevee", where, positive=True)
-    if response.startswith("lar_2020"):
-        _edges(spec, "binning.energy_edges_kevee", where)
-        _edges(spec, "binning.f90_edges", where)
-        _number(spec, "detector.resolution", where, positive=True)
-    _nuisance_names(_get(spec, "nuisances", where), where, expected=RESPONSES[response], response=response,
-                    sigma_required=False)
+    kind = string(spec, "kind", where)
+    string(spec, "paper.citation", where)
+    response = string(spec, "response", where) if "response" in spec else kind
+    return where, response

@@ -2,7 +2,9 @@
 
 Public API: :class:`OscParams`, :class:`Layers`, :func:`oscillation_probability`,
 :func:`oscillation_amplitude`, :func:`pmns`. Earth paths are in :mod:`nsijax.physics.oscillation.earth`, the Sun in
-:mod:`nsijax.physics.oscillation.sun`.
+:mod:`nsijax.physics.oscillation.sun`, the nu_3-decoupled Earth crossing of solar neutrinos in
+:mod:`nsijax.physics.oscillation.decoupled`; ``params.osc`` (None = NuFIT 6.0 NO) is read with
+:func:`resolve_osc`.
 
 Design decisions:
 
@@ -21,18 +23,21 @@ Design decisions:
   under jit (nsijax._checks).
 """
 
-from . import earth, sun  # noqa: E402  (after the solver they use)
+from ...parameters.oscillation import OscParams, default_osc, mass_matrix_flavour, pmns, resolve_osc
+from . import decoupled, earth, sun  # noqa: E402  (after the solver they use)
 from .layers import Layers
-from .params import OscParams, mass_matrix_flavour, pmns
 from .propagation import oscillation_amplitude, oscillation_probability
 
 __all__ = [
     "Layers",
+    "decoupled",
     "earth",
     "sun",
     "OscParams",
+    "default_osc",
     "mass_matrix_flavour",
     "oscillation_amplitude",
     "oscillation_probability",
     "pmns",
+    "resolve_osc",
 ]

@@ -4,14 +4,17 @@
 (two segments per shell, zero-length where a chord misses a shell), so a grid of zenith angles is one
 batched array and one compilation. Segment densities are the chord averages of the PREM polynomials
 (Gauss-Legendre quadrature along the segment); composition Y_e is the core / mantle value.
+:func:`night_paths` groups a detector's night-time cos(zenith) livetime into a few such paths.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
@@ -142,3 +145,35 @@ def baseline_km(
     rd = R_EARTH_KM - float(detector_depth_km)
     ra = R_EARTH_KM + float(atmosphere_km)
     return -rd * c + jnp.sqrt(ra * ra - rd * rd * (1.0 - c * c))
+
+
+class NightPaths(NamedTuple):
+    """Representative night paths: livetime-weighted mean cos(zenith) per group (Z,), livetime fractions
+    (Z,) summing to 1, and their PREM :class:`Layers` (Z, 28)."""
+
+    cos_zenith: np.ndarray
+    weight: np.ndarray
+    layers: Layers
+
+
+def night_paths(livetime: np.ndarray, n_nodes: int, detector_depth_km: float) -> NightPaths:
+    """Group a night livetime histogram in cos(zenith) (equal bins on [-1, 0]) into ``n_nodes`` equal
+    ranges, with one more boundary where paths start to cross the core (cos z = -sqrt(1 - (R_core /
+    R_earth)^2)); per non-empty range, the livetime-weighted mean cos(zenith) and the livetime fraction,
+    and the PREM paths to a detector ``detector_depth_km`` deep (no atmosphere). NumPy in, at build time."""
+    livetime = np.asarray(livetime, float)
+    nb = livetime.size
+    centres = -1.0 + (np.arange(nb) + 0.5) / nb
+    core = -math.sqrt(1.0 - (R_CMB_KM / R_EARTH_KM) ** 2)
+    bounds = np.unique(np.concatenate([np.linspace(-1.0, 0.0, n_nodes + 1), [core]]))
+    groups = np.clip(np.searchsorted(bounds, centres, side="right") - 1, 0, bounds.size - 2)
+    cosz, w = [], []
+    for g in range(bounds.size - 1):
+        sel = groups == g
+        lt = livetime[sel].sum()
+        if lt > 0:
+            cosz.append(float((centres[sel] * livetime[sel]).sum() / lt))
+            w.append(lt)
+    w = np.asarray(w) / np.sum(w)
+    layers = prem_layers(jnp.asarray(cosz), detector_depth_km=detector_depth_km, atmosphere_km=0.0)
+    return NightPaths(np.asarray(cosz), w, layers)

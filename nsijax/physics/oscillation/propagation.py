@@ -11,9 +11,9 @@ from ..._checks import finite, positive
 from ...constants import KM_TO_INV_EV, V_CC_EV_PER_GCC
 from ...errors import InvalidInputError, InvalidParamsError
 from ...parameters.nsi import NSI
+from ...parameters.oscillation import OscParams, mass_matrix_flavour
 from . import _kernel as kern
 from .layers import Layers
-from .params import OscParams, mass_matrix_flavour
 
 #: Vacuum term: U M U^dagger / (2E) with E in GeV, M in eV^2, converted to km^-1.
 _KIN_PER_GEV = KM_TO_INV_EV / 2.0e9

@@ -32,14 +32,14 @@ import pytest
 
 from nsijax.errors import InvalidSpecError
 from nsijax.experiments import from_files, load
-from nsijax.experiments import long_baseline as lb
+from nsijax.experiments.base import expected_counts, total_counts
+from nsijax.experiments.oscillation import beam as lb
 from nsijax.experiments.parsers import aedl
 from nsijax.experiments.parsers.spec import DATA_DIR
+from nsijax.likelihood import chi2
 from nsijax.parameters.nsi import NSI
 from nsijax.parameters.params import Params
 from nsijax.physics.oscillation import OscParams
-from nsijax.rates import total_counts
-from nsijax.statistics.likelihood import chi2
 
 GLOBES = DATA_DIR / "dune_tdr" / "globes"
 NORM = 1.017718e17
@@ -52,7 +52,7 @@ def exp():
 
 
 def _identity(exp):
-    n = exp.tables["energy_gev"].shape[0]
+    n = exp.energy_gev.shape[0]
     eye = jnp.broadcast_to(jnp.eye(3), (n, 3, 3))
     return lb.probabilities_to_rates(exp, eye, eye)
 
@@ -62,7 +62,7 @@ def _totals(exp, rates):
 
 
 def _app_signal(exp, params, rule="nue_app"):
-    t = _totals(exp, lb.physics(params, exp))
+    t = _totals(exp, exp.physics(params))
     return sum(v for k, v in t.items() if k.startswith(f"{rule}:signal"))
 
 
@@ -70,14 +70,14 @@ def test_load_layout(exp):
     assert exp.kind == "oscillation" and exp.response == "globes_beam"
     assert exp.bin_shape == (4, 66)
     assert lb.rule_names(exp) == ("nue_app", "nuebar_app", "numu_dis", "numubar_dis")
-    assert len(exp.observables) == 2 + 8 + 2 + 8 + 2 + 4 + 2 + 4
+    assert len(exp.labels) == len(lb.entry_labels(exp)) == 2 + 8 + 2 + 8 + 2 + 4 + 2 + 4
     assert exp.nuisance_names[:3] == ("err_nue_sig", "err_nue_sigbar", "err_numu_sig")
     np.testing.assert_allclose(exp.nuisance_sigma, [0.02, 0.02, 0.05, 0.05, 0.05, 0.05, 0.2, 0.05, 0.1])
-    edges = np.asarray(exp.tables["reco_edges_gev"])
-    lo, hi = (int(x) for x in np.asarray(exp.tables["window_bins"][0]))
+    edges = np.asarray(exp.reco_edges_gev)
+    lo, hi = exp.window_bins[0]
     assert edges.size == 81 and edges[lo] == pytest.approx(0.5) and edges[hi] == pytest.approx(18.0)
-    assert exp.tables["energy_gev"].shape == (99,)
-    c = lb.components(Params(), exp)
+    assert exp.energy_gev.shape == (99,)
+    c = expected_counts(Params(), exp)
     np.testing.assert_allclose(c["signal"] + c["background"], exp.observed, rtol=1e-12)
     np.testing.assert_allclose(total_counts(Params(), exp), exp.observed, rtol=1e-12)
     assert jax.tree_util.tree_leaves(exp) and all(x.dtype == jnp.float64 for x in jax.tree_util.tree_leaves(exp))
@@ -107,7 +107,7 @@ def test_event_rates_match_jaxnu_globes_loader(exp):
     osc = OscParams.nufit()
     cases = {"oscillated": osc, "unoscillated": OscParams(0.0, 0.0, 0.0, 0.0, osc.dm21, osc.dm31)}
     for what, o in cases.items():
-        ours = _totals(exp, lb.physics(Params(osc=o), exp))
+        ours = _totals(exp, exp.physics(Params(osc=o)))
         jp = jaxnu.OscParams(
             *(jnp.asarray(getattr(o, k)) for k in ("theta12", "theta13", "theta23", "delta_cp", "dm21", "dm31"))
         )
@@ -169,12 +169,12 @@ NUFIT_40 = {
 def test_event_yields_against_tdr_tables(exp):
     """Every tabulated yield of the TDR within its tolerance (see TDR_YIELDS; ours, NO: nu_e signal 1160 vs
     1092, nu_e-bar 232 vs 224, nu_mu 6520 vs 6200, nu_mu-bar 2353 vs 2303; IO nu_e 529 vs 497)."""
-    edges = np.asarray(exp.tables["reco_edges_gev"])
-    lo, hi = (int(x) for x in np.asarray(exp.tables["window_bins"][0]))
+    edges = np.asarray(exp.reco_edges_gev)
+    lo, hi = exp.window_bins[0]
     centres = 0.5 * (edges[lo:hi] + edges[lo + 1 : hi + 1])
     scale = 168.0 / (6.5 * 40.0 * 1.2)  # files: 6.5 yr x 40 kt x 1.2 MW per mode
     labels = lb.entry_labels(exp)
-    phys = {o: np.asarray(lb.physics(Params(osc=osc), exp)) for o, osc in NUFIT_40.items()}
+    phys = {o: np.asarray(exp.physics(Params(osc=osc))) for o, osc in NUFIT_40.items()}
     for (rule, entries, order), (ref, tol) in TDR_YIELDS.items():
         ours = sum(scale * phys[order][labels.index(f"{rule}:{e}")][centres < 8.0].sum() for e in entries)
         print(f"\n{order} {rule}:{'+'.join(entries)}: nsijax {ours:.1f}, TDR {ref:.0f}, ratio {ours / ref:.3f}")
@@ -211,16 +211,16 @@ def test_numpy_cross_check_from_raw_files(exp):
 
 def test_nuisances_scale_the_entries_they_name(exp):
     p0 = Params()
-    phys = lb.physics(p0, exp)
-    base = lb.expected(exp, jnp.zeros(9), phys)
+    phys = exp.physics(p0)
+    base = exp.expected(p0, jnp.zeros(9), phys)
     th = jnp.zeros(9).at[exp.nuisance_names.index("err_nue_sig")].set(1.0)
-    c0, c1 = lb.components(p0, exp), lb.components(Params(nuisances={"dune_tdr.err_nue_sig": 1.0}), exp)
+    c0, c1 = expected_counts(p0, exp), expected_counts(Params(nuisances={"dune_tdr.err_nue_sig": 1.0}), exp)
     np.testing.assert_allclose(c1["signal"][0], 1.02 * c0["signal"][0], rtol=1e-12)
     np.testing.assert_allclose(c1["signal"][1:], c0["signal"][1:], rtol=1e-12)
-    np.testing.assert_allclose(lb.expected(exp, th, phys), c1["signal"] + c1["background"], rtol=1e-12)
+    np.testing.assert_allclose(exp.expected(p0, th, phys), c1["signal"] + c1["background"], rtol=1e-12)
     # err_numu_bg is shared by the nu_mu CC and NC backgrounds of both appearance rules
     th = jnp.zeros(9).at[exp.nuisance_names.index("err_numu_bg")].set(1.0)
-    diff = np.asarray(lb.expected(exp, th, phys) - base).sum(axis=1)
+    diff = np.asarray(exp.expected(p0, th, phys) - base).sum(axis=1)
     assert diff[0] > 0 and diff[1] > 0 and diff[2] == 0 and diff[3] == 0
 
 
@@ -242,9 +242,9 @@ def test_nsi_effects_on_nue_appearance(exp):
     # eps_ee - eps_mumu shifts it; eps proportional to the identity is unobservable
     shifted = _app_signal(exp, Params(nsi=NSI(eps_d={"ee": 0.3})))
     ident = NSI(eps_d={"ee": 0.3, "mumu": 0.3, "tautau": 0.3}, eps_u={"ee": -0.1, "mumu": -0.1, "tautau": -0.1})
-    same = lb.physics(Params(nsi=ident), exp)
+    same = exp.physics(Params(nsi=ident))
     assert abs(shifted / sm - 1) > 0.01
-    np.testing.assert_allclose(same, lb.physics(Params(), exp), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(same, exp.physics(Params()), rtol=1e-9, atol=1e-9)
 
 
 def test_chi2_zero_at_asimov_and_rises_for_wrong_delta(exp):

@@ -25,7 +25,6 @@ import pytest
 
 from nsijax.errors import InvalidInputError
 from nsijax.experiments import load
-from nsijax.experiments import long_baseline as lb
 from nsijax.interface.cli import main
 from nsijax.parameters.nsi import NSI
 from nsijax.parameters.params import Params
@@ -39,10 +38,10 @@ pytestmark = pytest.mark.slow  # DUNE NSI fits with multi-start profiles
 def test_eps_ee_is_a_density_rescaling(eps_ee):
     exp = load("dune_tdr")
     osc = OscParams.nufit()
-    with_nsi = lb.physics(Params(nsi=NSI(eps_e={"ee": eps_ee}), osc=osc), exp)
-    denser = eqx.tree_at(lambda e: e.tables["density_gcc"], exp, exp.tables["density_gcc"] * (1.0 + eps_ee))
-    rescaled = lb.physics(Params(osc=osc), denser)
-    sm = lb.physics(Params(osc=osc), exp)
+    with_nsi = exp.physics(Params(nsi=NSI(eps_e={"ee": eps_ee}), osc=osc))
+    denser = eqx.tree_at(lambda e: e.path.density_gcc, exp, exp.path.density_gcc * (1.0 + eps_ee))
+    rescaled = denser.physics(Params(osc=osc))
+    sm = exp.physics(Params(osc=osc))
     assert float(jnp.max(jnp.abs(with_nsi - sm))) > 1.0  # the effect is real (events per bin)
     np.testing.assert_allclose(np.asarray(with_nsi), np.asarray(rescaled), rtol=1e-9, atol=1e-9)
 

@@ -38,10 +38,10 @@ import pytest
 import scipy.optimize as so
 
 from nsijax.experiments import load
+from nsijax.likelihood import chi2
 from nsijax.parameters.nsi import NSI
 from nsijax.parameters.params import Params
 from nsijax.physics.oscillation import OscParams
-from nsijax.statistics.likelihood import chi2
 
 pytestmark = pytest.mark.slow  # joint solar + KamLAND (+ COHERENT) fits
 

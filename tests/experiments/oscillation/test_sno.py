@@ -20,15 +20,18 @@ import numpy as np
 import pytest
 
 from nsijax.errors import InvalidSpecError
-from nsijax.experiments import Experiment, available, from_files, load, sno
+from nsijax.experiments import available, from_files, load
+from nsijax.experiments.base import AbstractExperiment, expected_counts
+from nsijax.experiments.oscillation import sno
 from nsijax.experiments.parsers.spec import DATA_DIR
+from nsijax.likelihood import chi2
 from nsijax.parameters.nsi import NSI
 from nsijax.parameters.params import Params
 from nsijax.physics.oscillation import Layers, OscParams
 from nsijax.physics.oscillation.earth import prem_layers
 from nsijax.physics.oscillation.sun import survival_probability
+from nsijax.physics.scattering import deuteron
 from nsijax.statistics import terms as stats
-from nsijax.statistics.likelihood import chi2
 
 NAME = "sno_d2o_2002"
 PUBLISHED_EVENTS = {"cc": 1967.7, "es": 263.6, "nc": 576.5}  # PRL 89 011301
@@ -43,19 +46,19 @@ def exp():
 
 @pytest.fixture(scope="module")
 def comp(exp):
-    return {k: np.asarray(v) for k, v in sno.components(Params(), exp).items()}
+    return {k: np.asarray(v) for k, v in expected_counts(Params(), exp).items()}
 
 
 def _a_dn(exp, counts):
     """2 (N - D) / (N + D) of the rates per live day."""
-    live = np.asarray(exp.tables["live_days"])
+    live = np.asarray(exp.live_days)
     d, n = counts[:17].sum() / live[0], counts[17:].sum() / live[1]
     return 2.0 * (n - d) / (n + d)
 
 
 def test_load_and_structure(exp):
     assert NAME in available()
-    assert isinstance(exp, Experiment) and exp.kind == "oscillation" and exp.response == "sno_d2o"
+    assert isinstance(exp, AbstractExperiment) and exp.kind == "oscillation" and exp.response == "sno_d2o"
     assert exp.bin_shape == (34,) and exp.observed.shape == (34,)
     # SnoDayNightPrlSpectra.dat: 2928 events (1186 day + 1742 night), PRL 89 011301: 2928 events
     assert float(exp.observed[:17].sum()) == 1186.0 and float(exp.observed[17:].sum()) == 1742.0
@@ -63,17 +66,17 @@ def test_load_and_structure(exp):
     leaves = jax.tree_util.tree_leaves(exp)
     assert all(jnp.asarray(x).dtype == jnp.float64 for x in leaves)
     # live times from the cos(zenith) files: 128.5 day + 177.9 night (SnoDayNightPrlSpectra.dat header)
-    np.testing.assert_allclose(exp.tables["live_days"], [128.5, 177.9], atol=0.05)
+    np.testing.assert_allclose(exp.live_days, [128.5, 177.9], atol=0.05)
 
 
 def test_detector_model_cross_checks(exp):
     """First-principles yields (Nakamura et al. 2002 cross sections, fiducial D2O, live time, resolution)
     against SNO's own events-per-flux ratios (PRL 89 011301: 1967.7 / 1.76 CC, 263.6 / 2.39 ES)."""
-    assert float(exp.tables["cc_first_principles_ratio"]) == pytest.approx(1.0, abs=0.03)
-    assert float(exp.tables["es_first_principles_ratio"]) == pytest.approx(1.0, abs=0.06)
+    assert float(exp.cc_first_principles_ratio) == pytest.approx(1.0, abs=0.03)
+    assert float(exp.es_first_principles_ratio) == pytest.approx(1.0, abs=0.06)
     # NC events / breakups in the fiducial volume: SNO's neutron detection efficiency 14.4 % for
     # neutrons from the whole D2O volume x (600/550)^3 = 18.7 % (value from memory)
-    assert float(exp.tables["nc_detection_efficiency"]) == pytest.approx(0.187, abs=0.01)
+    assert float(exp.nc_detection_efficiency) == pytest.approx(0.187, abs=0.01)
 
 
 def test_day_probability_is_the_solar_module_s(exp):
@@ -81,18 +84,17 @@ def test_day_probability_is_the_solar_module_s(exp):
     region, ~1e-5); the night P_ee equals it with PREM Earth layers (to the nu_3 decoupling in the Earth)."""
     osc = OscParams.nufit()
     nsi = NSI(eps_u={"ee": 0.1})
-    day, night = sno.flavour_probabilities(Params(osc=osc, nsi=nsi), exp)
-    e = exp.tables["enu_gev"]
+    day, night = exp.flavour_probabilities(Params(osc=osc, nsi=nsi))
+    e = exp.enu_gev
     np.testing.assert_allclose(day[:, 0], survival_probability(osc, e, "8B", nsi=nsi), rtol=2e-5)
     np.testing.assert_allclose(jnp.sum(day, axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(jnp.sum(night, axis=1), 1.0, atol=1e-10)
-    t = exp.tables
     ref = sum(
         w
         * survival_probability(
             osc, e, "8B", nsi=nsi, earth_layers=prem_layers(cz, detector_depth_km=2.092, atmosphere_km=0.0)
         )
-        for w, cz in zip(np.asarray(t["night_weight"]), np.asarray(t["night_cos_zenith"]))
+        for w, cz in zip(np.asarray(exp.night_weight), np.asarray(exp.night_cos_zenith))
     )
     np.testing.assert_allclose(night[:, 0], ref, rtol=3e-4)
 
@@ -125,10 +127,8 @@ def test_day_night_asymmetry(exp, comp):
     assert abs(a - A_CC) < 2.0 * A_CC_SIGMA
     assert 0.01 < a < 0.06
     assert abs(_a_dn(exp, comp["es"])) < a  # ES is diluted by nu_mu,tau
-    tables = dict(exp.tables)
-    tables["night_density_gcc"] = jnp.zeros_like(tables["night_density_gcc"])
-    vac = eqx.tree_at(lambda e: e.tables, exp, tables)
-    cc_vac = np.asarray(sno.components(Params(), vac)["cc"])
+    vac = eqx.tree_at(lambda e: e.night.density_gcc, exp, jnp.zeros_like(exp.night.density_gcc))
+    cc_vac = np.asarray(expected_counts(Params(), vac)["cc"])
     assert abs(_a_dn(vac, cc_vac)) < 1e-6
 
 
@@ -136,10 +136,10 @@ def test_cc_over_nc_is_the_average_survival_probability(exp, comp):
     """(3) (CC/NC)_oscillated / (CC/NC)_no-oscillation = <P_ee> over the CC-weighted 8B spectrum, vs SNO's
     phi_CC / phi_NC = 1.76 / 5.09 = 0.346 +- 0.047 (PRL 89 011301)."""
     params = Params()
-    one = jnp.zeros((exp.tables["enu_mev"].shape[0], 3)).at[:, 0].set(1.0)
-    phys0 = sno.spectra_from_probabilities(params, exp, one, one)
+    one = jnp.zeros((exp.enu_mev.shape[0], 3)).at[:, 0].set(1.0)
+    phys0 = exp.spectra(params, one, one)
     theta = jnp.zeros(len(exp.nuisance_names))
-    parts0 = sno._parts(exp, theta, phys0)
+    parts0 = exp.parts(theta, phys0)
     ratio0 = float(parts0["cc"].sum() / parts0["nc"].sum())
     ratio = comp["cc"].sum() / comp["nc"].sum()
     pee = ratio / ratio0
@@ -147,7 +147,7 @@ def test_cc_over_nc_is_the_average_survival_probability(exp, comp):
     assert pee == pytest.approx(PHI_CC / PHI_NC, abs=2 * 0.047)
     assert 0.28 < pee < 0.38
     # no oscillation, 8B only (hep adds 0.5 %): CC yield per unit flux = SNO's 1967.7 / 1.76 (calibration)
-    cc_8b = sno._parts(exp, theta, phys0.at[1].set(0.0))["cc"]
+    cc_8b = exp.parts(theta, phys0.at[1].set(0.0))["cc"]
     assert float(cc_8b.sum()) == pytest.approx(1967.7 / 1.76 * 5.025, rel=1e-6)
     assert float(parts0["cc"].sum() / cc_8b.sum()) == pytest.approx(1.005, abs=0.003)
 
@@ -160,12 +160,12 @@ def test_chi2_near_bins_at_lma_and_bad_without_oscillation(exp):
     print(f"\nchi2 at NuFIT 6.0: profiled {c_lma:.1f}, pulls 0 {c_given:.1f} (34 bins)")
     assert 15.0 < c_lma < 34.0 + 3 * np.sqrt(68.0)
     assert c_lma <= c_given
-    one = jnp.zeros((exp.tables["enu_mev"].shape[0], 3)).at[:, 0].set(1.0)
-    phys0 = sno.spectra_from_probabilities(Params(), exp, one, one)
+    one = jnp.zeros((exp.enu_mev.shape[0], 3)).at[:, 0].set(1.0)
+    phys0 = exp.spectra(Params(), one, one)
     best = np.inf
     for pull in np.linspace(-8.0, 8.0, 161):  # best 8B normalisation (with its prior), other pulls 0
         theta = jnp.zeros(len(exp.nuisance_names)).at[0].set(pull)
-        mu = sno.expected(exp, theta, phys0)
+        mu = exp.expected(Params(), theta, phys0)
         best = min(best, float(stats.baker_cousins_chi2(exp.observed, mu)) + pull**2)
     print(f"chi2 without oscillation (8B flux profiled): {best:.0f}")
     assert best > c_lma + 50.0  # Delta chi2 = 77 here; SNO: 5.3 sigma for a non-nu_e component from CC/NC alone
@@ -189,13 +189,14 @@ def test_gradients_match_finite_differences(exp):
 
 
 def test_expected_is_differentiable_in_the_pulls(exp):
-    phys = sno.physics(Params(), exp)
+    p = Params()
+    phys = exp.physics(p)
     theta = jnp.array([0.3, -0.5, 0.4, 0.2, -0.1, 0.7])
-    jac = jax.jacfwd(lambda t: sno.expected(exp, t, phys))(theta)
+    jac = jax.jacfwd(lambda t: exp.expected(p, t, phys))(theta)
     assert jac.shape == (34, 6) and np.all(np.isfinite(jac))
     h = 1e-5
     for i in range(6):
-        fd = (sno.expected(exp, theta.at[i].add(h), phys) - sno.expected(exp, theta.at[i].add(-h), phys)) / (2 * h)
+        fd = (exp.expected(p, theta.at[i].add(h), phys) - exp.expected(p, theta.at[i].add(-h), phys)) / (2 * h)
         np.testing.assert_allclose(jac[:, i], fd, rtol=1e-5, atol=1e-6)
 
 
@@ -245,10 +246,10 @@ def test_malformed_spec(tmp_path):
 
 
 def test_layers_shape_static(exp):
-    t = exp.tables
-    layers = Layers(t["night_length_km"], t["night_density_gcc"], t["night_ye"], t["night_yn"])
-    assert layers.length_km.shape == (t["night_weight"].shape[0], 28)
-    assert float(jnp.sum(t["night_weight"])) == pytest.approx(1.0)
+    layers = exp.night
+    assert isinstance(layers, Layers)
+    assert layers.length_km.shape == layers.density_gcc.shape == layers.yn.shape == (exp.night_weight.shape[0], 28)
+    assert float(jnp.sum(exp.night_weight)) == pytest.approx(1.0)
 
 
 # (E_e, p_e [MeV], dsigma/dp_e [cm^2/MeV]) of Nakamura et al., Nucl. Phys. A707 (2002) 561, read from
@@ -280,9 +281,9 @@ def test_cc_electron_spectrum_vs_nakamura():
     for e, rows in NAKAMURA_DSIGMA_DPE.items():
         sigma = float(np.interp(e, table[:, 0], table[:, 3]))
         ee, pe, dsdp = np.asarray(rows).T
-        ours = sno.cc_dsigma_dT(np.array([e]), ee - 0.51099895, np.array([sigma]))[0]
+        ours = deuteron.cc_dsigma_dT(np.array([e]), ee - 0.51099895, np.array([sigma]))[0]
         np.testing.assert_allclose(ours, dsdp * ee / pe, rtol=0.12)
-        t = np.linspace(1e-4, e - sno.Q_CC_MEV, 20001)
-        assert np.trapezoid(sno.cc_dsigma_dT(np.array([e]), t, np.array([sigma]))[0], t) == pytest.approx(
+        t = np.linspace(1e-4, e - deuteron.Q_CC_MEV, 20001)
+        assert np.trapezoid(deuteron.cc_dsigma_dT(np.array([e]), t, np.array([sigma]))[0], t) == pytest.approx(
             sigma, rel=1e-4
         )

@@ -12,9 +12,9 @@ import jax.numpy as jnp
 import pytest
 
 from nsijax import experiments
+from nsijax.likelihood import chi2
 from nsijax.parameters.params import Params
 from nsijax.parameters.zprime import ZPrime
-from nsijax.statistics.likelihood import chi2
 
 OSCILLATION = [n for n in experiments.available() if experiments.spec(n)["kind"] == "oscillation"]
 NO_ES = ("borexino_2018", "kamland_2011", "dune_tdr")

@@ -1,4 +1,4 @@
-"""The +-1 sigma systematics interpolation (nsijax.experiments.response.interp_sets).
+"""The +-1 sigma systematics interpolation (nsijax.experiments.systematics.interp_sets).
 
 Reference: HistFactory's piecewise "code 4p" as documented by pyhf (pyhf.interpolators.code4p:
 polynomial inside |alpha| <= 1, linear extrapolation outside, continuous up to the second derivative).
@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nsijax.experiments.response import interp_sets
+from nsijax.experiments.systematics import interp_sets
 
 C0, UP, DN = 2.0, 2.7, 1.1  # asymmetric: d+ = 0.7, d- = 0.9
 

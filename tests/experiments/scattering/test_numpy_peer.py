@@ -10,9 +10,9 @@ import pathlib
 import numpy as np
 
 from nsijax.experiments import load
+from nsijax.likelihood import chi2
 from nsijax.parameters.nsi import NSI
 from nsijax.parameters.params import Params
-from nsijax.statistics.likelihood import chi2
 
 _PATH = pathlib.Path(__file__).resolve().parents[3] / "benchmarks" / "likelihood.py"
 

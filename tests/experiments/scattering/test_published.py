@@ -55,10 +55,10 @@ import numpy as np
 import pytest
 
 from nsijax.experiments import load
+from nsijax.experiments.base import expected_counts
+from nsijax.likelihood import chi2, profile_nuisances
 from nsijax.parameters.nsi import NSI
 from nsijax.parameters.params import Params
-from nsijax.rates import expected_counts
-from nsijax.statistics.likelihood import chi2, profile_nuisances
 
 # Denton & Gehrlein (arXiv:2008.06062), 7stats/datafiles_out/results_epsee_nomarg_144bins_newpull.txt
 DG_EPS = np.array([-0.06, -0.043, -0.03, -0.01, 0.02, 0.032, 0.04, 0.07, 0.09, 0.1, 0.12, 0.15, 0.158, 0.17, 0.2, 0.22, 0.233, 0.25])

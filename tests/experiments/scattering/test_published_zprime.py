@@ -41,9 +41,9 @@ import pytest
 
 from nsijax.experiments import load
 from nsijax.inference import exclusion_limit
-from nsijax.inference.parameters import zprime_chi2
+from nsijax.inference.losses import zprime_chi2
+from nsijax.likelihood import chi2, profile_nuisances
 from nsijax.parameters.params import Params
-from nsijax.statistics.likelihood import chi2, profile_nuisances
 
 pytestmark = pytest.mark.slow  # Z' exclusion scans over masses and couplings
 

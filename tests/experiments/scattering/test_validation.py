@@ -14,13 +14,13 @@ import pytest
 
 from nsijax import constants as c
 from nsijax.experiments import load
-from nsijax.experiments.fits import cevns_count_scan, fit_cevns_count
+from nsijax.experiments.base import expected_counts
+from nsijax.likelihood import chi2
 from nsijax.parameters.nsi import NSI
 from nsijax.parameters.params import Params
 from nsijax.parameters.zprime import ZPrime
 from nsijax.physics.scattering.targets import get_target
-from nsijax.rates import expected_counts
-from nsijax.statistics.likelihood import chi2
+from nsijax.studies.cevns_count import cevns_count_scan, fit_cevns_count
 
 CURVE = np.loadtxt(
     __import__("nsijax.experiments.parsers.spec", fromlist=["DATA_DIR"]).DATA_DIR

@@ -3,9 +3,10 @@
 ``cevns_count_scan`` gives chi2 (nuisances profiled) as a function of the number of CEvNS events
 N = s N_SM, where s multiplies the SM CEvNS prediction (``Params.cevns_scale``); ``fit_cevns_count``
 finds its minimum and the Delta chi2 = 1 interval. The signal-normalisation systematics (flux,
-quenching, efficiency, mass; :data:`SIGNAL_NUISANCES`) are held at nominal by default because a free
-normalisation absorbs them, as in the collaborations' fits of the event count; backgrounds and shape
-systematics are profiled.
+quenching, efficiency, mass: the class constant ``signal_nuisances`` of each
+:class:`~nsijax.experiments.scattering.coherent.AbstractPionDARCEvNS`) are held at nominal by default
+because a free normalisation absorbs them, as in the collaborations' fits of the event count;
+backgrounds and shape systematics are profiled.
 """
 
 from __future__ import annotations
@@ -16,33 +17,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..experiments.base import expected_counts
+from ..experiments.scattering.coherent import AbstractPionDARCEvNS
+from ..likelihood import chi2
 from ..parameters.params import Params
-from ..rates import expected_counts
-from ..statistics.likelihood import chi2
-from .experiment import Experiment
-
-#: Nuisances degenerate with a free CEvNS normalisation, per response model.
-SIGNAL_NUISANCES: dict[str, tuple[str, ...]] = {
-    "csi_poisson_2017": ("flux", "quenching", "efficiency_a", "efficiency_k", "efficiency_x0"),
-    "csi_gamma_2021": ("flux", "quenching_0", "quenching_1", "efficiency"),
-    "lar_2020": ("flux", "mass", "quenching_a", "quenching_b"),
-    "lar_2020_release": ("flux", "mass", "quenching_a", "quenching_b"),
-}
 
 
-def sm_cevns_count(exp: Experiment, params: Params | None = None) -> float:
+def sm_cevns_count(exp: AbstractPionDARCEvNS, params: Params | None = None) -> float:
     """Predicted CEvNS events (all flavours, all analysis bins) at ``params`` (default: SM)."""
     return float(jnp.sum(expected_counts(Params() if params is None else params, exp)["cevns"]))
 
 
-def _fixed(exp: Experiment, fixed) -> tuple[str, ...]:
+def _fixed(exp: AbstractPionDARCEvNS, fixed) -> tuple[str, ...]:
     if fixed is None:
-        return tuple(f"{exp.name}.{n}" for n in SIGNAL_NUISANCES.get(exp.response, ()))
+        return tuple(exp.nuisance_key(n) for n in exp.signal_nuisances)
     return tuple(fixed)
 
 
 def cevns_count_scan(
-    exp: Experiment,
+    exp: AbstractPionDARCEvNS,
     counts: Sequence[float] | np.ndarray,
     *,
     fixed: Sequence[str] | None = None,
@@ -63,7 +56,7 @@ def cevns_count_scan(
 
 
 def fit_cevns_count(
-    exp: Experiment,
+    exp: AbstractPionDARCEvNS,
     *,
     fixed: Sequence[str] | None = None,
     n_max_factor: float = 2.5,

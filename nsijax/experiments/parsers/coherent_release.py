@@ -1,7 +1,7 @@
-"""Build ``tables.npz`` of the shipped experiments from the official release files in ``raw/``.
+"""Build ``tables.npz`` of the shipped COHERENT experiments from the official release files in ``raw/``.
 
-Run ``python -m nsijax.experiments.build`` after editing a spec or a raw file; the tests check that the
-shipped tables equal a fresh build. Only NumPy is used; nothing here is needed at run time.
+Run ``python -m nsijax.experiments.parsers.coherent_release`` after editing a spec or a raw file; the
+tests check that the shipped tables equal a fresh build. Only NumPy is used; nothing here is needed at run time.
 
 Each builder returns a dict of float64 arrays; their meaning is documented in the experiment's README.md.
 """
@@ -12,8 +12,8 @@ import pathlib
 
 import numpy as np
 
-from . import sources
-from .parsers.spec import DATA_DIR, read_spec
+from ...physics.sources.pion_dar import binned_time_pdf
+from .spec import DATA_DIR, read_spec
 
 
 def _hist2d(events: np.ndarray, x_edges, y_edges) -> np.ndarray:
@@ -103,7 +103,7 @@ def build_csi_2021(folder: pathlib.Path, spec: dict) -> dict[str, np.ndarray]:
     ac = _load_events(raw / "dataBeamOnAC.txt")
     eff_t = _time_eff_2021(spec)
     src = spec["source"]
-    time_pdf = sources.binned_time_pdf(t_edges, src["pulse_mean_ns"], src["pulse_width_ns"], eff_t)
+    time_pdf = binned_time_pdf(t_edges, src["pulse_mean_ns"], src["pulse_width_ns"], eff_t)
     templates = {}
     for name in ("brn", "nin"):
         pe = np.loadtxt(raw / f"{name}PE.txt")
@@ -159,7 +159,7 @@ def build_lar_2020(folder: pathlib.Path, spec: dict) -> dict[str, np.ndarray]:
         "brn_delayed": _read3d(raw / "delbrnpdf.txt"),
         "official_cevns": cevns,
         "f90_shape": f90,  # (nE, nF90) CEvNS F90 distribution per energy bin, from cevnspdf.txt
-        "time_pdf": sources.binned_time_pdf(t_edges, src["pulse_mean_ns"], src["pulse_width_ns"]),
+        "time_pdf": binned_time_pdf(t_edges, src["pulse_mean_ns"], src["pulse_width_ns"]),
         "efficiency_kevee": eff[:, 0],
         "efficiency": eff[:, 2],
         # relative shape systematics (alternative / nominal), rows: +1 sigma, -1 sigma

@@ -1,4 +1,8 @@
-"""Standard three-flavour oscillation parameters and the PMNS matrix (PDG convention, PHYSICS.md)."""
+"""Standard three-flavour oscillation parameters and the PMNS matrix (PDG convention, PHYSICS.md).
+
+:func:`resolve_osc` is how every oscillation experiment reads ``params.osc``: None means the documented
+default :func:`default_osc` (NuFIT 6.0, normal ordering), anything but an :class:`OscParams` is an error.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float
 
-from ...errors import InvalidParamsError
+from ..errors import InvalidParamsError
 
 _ORDERING = {"normal": "NO", "no": "NO", "inverted": "IO", "io": "IO"}
 
@@ -127,3 +131,20 @@ def mass_matrix_flavour(osc: OscParams) -> Complex[Array, "... 3 3"]:
     u = pmns(osc)
     m = jnp.stack([jnp.zeros_like(osc.dm21), osc.dm21, osc.dm31], axis=-1)
     return jnp.einsum("...ai,...i,...bi->...ab", u, m.astype(u.dtype), jnp.conj(u))
+
+
+def default_osc() -> OscParams:
+    """Oscillation parameters used when ``params.osc`` is None: NuFIT 6.0 normal-ordering best fit."""
+    return OscParams.nufit()
+
+
+def resolve_osc(osc, what: str = "params.osc") -> OscParams:
+    """``osc`` itself if an :class:`OscParams`, :func:`default_osc` if None; otherwise
+    :class:`~nsijax.errors.InvalidParamsError` naming ``what`` (the field the value came from)."""
+    if osc is None:
+        return default_osc()
+    if not isinstance(osc, OscParams):
+        raise InvalidParamsError(
+            f"{what} must be an nsijax.physics.oscillation.OscParams or None (= NuFIT 6.0 NO); got {type(osc).__name__}"
+        )
+    return osc

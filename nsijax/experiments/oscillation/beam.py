@@ -1,7 +1,8 @@
 """Long-baseline beam experiments from a GLoBES configuration (response ``"globes_beam"``; DUNE TDR).
 
 The experiment definition (.glb + includes) is read by :mod:`nsijax.experiments.parsers.aedl` and turned, once,
-in NumPy, into per-entry kernels; the likelihood then needs only the oscillation probabilities on the
+in NumPy, into per-entry kernels (:func:`compile_config`; data tables read by
+:func:`nsijax.experiments.parsers.tables.read_rows`); the likelihood then needs only the oscillation probabilities on the
 sampling energies. Event rates follow GLoBES (source: ``glb_rate_engine.c``, ``glb_fluxes.c`` of
 GLoBES 3.2; GLoBES manual, "Calculation of event rates"):
 
@@ -33,8 +34,8 @@ errors). ``"chiNoSysSpectrum"`` rules carry no nuisances. The ``@sys_off_*`` set
 Experiment layout:
 * ``observed``/``bin_shape``: (n_rules, n_window_bins) in rule order; every rule must have the same
   number of window bins (true for DUNE: 66 bins of 0.5-18 GeV per rule);
-* ``observables``: one label ``"<rule>:<signal|background>:<channel>"`` per entry (the rows of
-  :func:`physics`), see :func:`rule_names` / :func:`entry_labels`;
+* ``labels``: one label ``"<rule>:<signal|background>:<channel>"`` per entry (the rows of
+  :meth:`GlobesBeam.physics`), see :func:`rule_names` / :func:`entry_labels`;
 * ``nuisance_names``: the systematics the rules use, in the order of their ``sys`` definitions.
 * observed counts: the Asimov prediction at ``spec['data']['observed']`` = ``"asimov_nufit"``
   (NuFIT 6.0 NO, Standard Model, pulls 0); replace them with :func:`asimov` or ``equinox.tree_at``.
@@ -42,18 +43,23 @@ Experiment layout:
 
 from __future__ import annotations
 
-import math
 import pathlib
-from typing import Any
+from typing import Any, ClassVar, final
 
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, Float
 
-from ..errors import InvalidSpecError
-from ..physics.oscillation import Layers, oscillation_probability
-from .parsers import aedl
-from .parsers.aedl import Ref, Symbol, Weighted
+from ...errors import InvalidSpecError
+from ...parameters.oscillation import resolve_osc
+from ...parameters.params import Params
+from ...physics.oscillation import Layers, oscillation_probability
+from ..base import AbstractExperiment, register
+from ..parsers import aedl
+from ..parsers.aedl import Ref, Symbol, Weighted
+from ..parsers.spec import nuisance_names, number, string
+from ..parsers.tables import read_rows
 
 _FLAVOURS = {"e": 0, "m": 1, "t": 2}
 _SYS_FUNCTIONS = {"chiMultiExp": True, "chiNoSysSpectrum": False}
@@ -83,50 +89,7 @@ OBSERVED = ("asimov_nufit",)
 
 
 # ----------------------------------------------------------------------------------------------
-# spec
-
-
-def validate_spec(spec: dict, where: str) -> None:
-    from .parsers.spec import _nuisance_names, _number, _string
-
-    _string(spec, "data.glb", where)
-    _string(spec, "data.observed", where, set(OBSERVED))
-    _number(spec, "propagation.ye", where, positive=True)
-    _number(spec, "propagation.yn", where, nonneg=True)
-    if not 0 < float(spec["propagation"]["ye"]) <= 1:
-        raise InvalidSpecError(f"{where}: propagation.ye must be in (0, 1]")
-    _nuisance_names(spec.get("nuisances", []), where)
-
-
-# ----------------------------------------------------------------------------------------------
-# data files
-
-
-def _read_table(path: pathlib.Path, ncols: int, where: str) -> np.ndarray:
-    """Rows of ``ncols`` numbers (whitespace or commas; ``#`` comment lines and blank lines skipped;
-    extra columns ignored, as GLoBES ``glb_load_n_columns``)."""
-    if not path.is_file():
-        raise InvalidSpecError(f"{where}: data file not found: {path}")
-    rows = []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, 1):
-            s = line.strip()
-            if not s or s.startswith("#"):
-                continue
-            parts = s.replace(",", " ").split()
-            try:
-                vals = [float(p) for p in parts[:ncols]]
-            except ValueError:
-                raise InvalidSpecError(f"{path}, line {lineno}: expected {ncols} numbers; got {s[:80]!r}") from None
-            if len(vals) < ncols or not all(math.isfinite(v) for v in vals):
-                raise InvalidSpecError(f"{path}, line {lineno}: expected {ncols} finite numbers; got {s[:80]!r}")
-            rows.append(vals)
-    if len(rows) < 2:
-        raise InvalidSpecError(f"{path}: needs at least two data rows")
-    arr = np.asarray(rows, dtype=float)
-    if np.any(np.diff(arr[:, 0]) <= 0):
-        raise InvalidSpecError(f"{path}: the first column (energy or log10 energy) must increase")
-    return arr
+# data tables
 
 
 def globes_interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
@@ -253,7 +216,9 @@ def _window(env: aedl.Environment, centres: np.ndarray, emin: float, emax: float
 
 
 def compile_config(cfg: aedl.AEDLFile) -> dict[str, Any]:
-    """Everything nuisance- and parameter-independent, as NumPy arrays (see the module docstring)."""
+    """Everything nuisance- and parameter-independent (see the module docstring): ``rules``, entry
+    ``labels``, ``sys_names`` and ``sys_sigma`` of the systematics used, each rule's ``window_bins``
+    (lo, hi) and ``arrays`` (NumPy) named as the fields of :class:`GlobesBeam`."""
     reco = _edges(cfg, "emin", "binsize", "bins", "emax")
     samp = _edges(cfg, "sampling_min", "sampling_stepsize", "sampling_points", "sampling_max", default=reco)
     centres, n_reco = 0.5 * (reco[1:] + reco[:-1]), reco.size - 1
@@ -291,7 +256,7 @@ def compile_config(cfg: aedl.AEDLFile) -> dict[str, Any]:
         for key in ("time", "power", "norm"):
             scale *= aedl.number(env.get(key, 1.0), env.where_of(key), f"@{key}")
         path = aedl.resolve(fname, pathlib.Path(env.attrs["flux_file"].file), cfg.path)
-        fluxes[name] = (_read_table(path, 7, env.where_of("flux_file")), scale / baseline**2)
+        fluxes[name] = (read_rows(path, 7, where=env.where_of("flux_file"), min_rows=2, increasing=True), scale / baseline**2)
     xsecs = {}
     for name, env in cfg.environments["cross"].items():
         bad = set(env.attrs) - {"cross_file"}
@@ -301,7 +266,7 @@ def compile_config(cfg: aedl.AEDLFile) -> dict[str, Any]:
         if not isinstance(fname, str):
             raise InvalidSpecError(f"{env.where_of('cross_file')}: @cross_file must be a string")
         path = aedl.resolve(fname, pathlib.Path(env.attrs["cross_file"].file), cfg.path)
-        xsecs[name] = _read_table(path, 7, env.where_of("cross_file"))
+        xsecs[name] = read_rows(path, 7, where=env.where_of("cross_file"), min_rows=2, increasing=True)
     smear_cache: dict[str, np.ndarray] = {}
 
     channels = {}  # name -> (kernel (n_reco, n_samp), const (n_reco,), prob row)
@@ -414,11 +379,11 @@ def compile_config(cfg: aedl.AEDLFile) -> dict[str, Any]:
         "labels": tuple(e[1] for e in entries),
         "sys_names": tuple(used),
         "sys_sigma": np.array([sys_sigma[s] for s in used]),
-        "tables": {
+        "window_bins": tuple(windows),
+        "arrays": {
             "energy_gev": e_samp,
             "sampling_width_gev": de_samp,
             "reco_edges_gev": reco,
-            "window_bins": np.array(windows, float),
             "length_km": lens,
             "density_gcc": dens,
             "kernel": kernel,
@@ -432,113 +397,154 @@ def compile_config(cfg: aedl.AEDLFile) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Experiment
+# the experiment
 
 
-def build(spec: dict[str, Any], folder: pathlib.Path):
-    """Build the :class:`~nsijax.experiments.Experiment` of a ``globes_beam`` spec (Asimov data)."""
-    from .oscillation_data import _experiment
+def _f64(x) -> Array:
+    return jnp.asarray(x, dtype=float)
 
-    folder = pathlib.Path(folder)
-    glb = folder / spec["data"]["glb"]
-    if not glb.is_file():
-        raise InvalidSpecError(f"{spec['name']}: data.glb file not found: {glb}")
-    comp = compile_config(aedl.parse(glb))
-    sys_names = comp["sys_names"]
-    nuis = spec.get("nuisances", [])
-    names = [n["name"] for n in nuis]
-    if tuple(names) != sys_names:
-        raise InvalidSpecError(
-            f"{spec['name']}: nuisances must list the systematics of {glb.name} in order: {list(sys_names)}; got {names}"
+
+@register
+@final
+class GlobesBeam(AbstractExperiment):
+    """A beam experiment from a GLoBES AEDL configuration (DUNE TDR): Poisson terms per rule and window bin.
+
+    Fields (n_rules rules, n_win window bins per rule, n_entries signal/background entries, n_samp
+    sampling energies, nsys systematics):
+        rules: rule names, the rows of ``observed`` (static).
+        labels: ``"<rule>:<signal|background>:<channel>"`` of each entry (static).
+        window_bins: (lo, hi) reconstructed-bin range of each rule's energy window (static).
+        observed: counts (n_rules, n_win); Asimov at build time (:func:`asimov`).
+        nuisance_sigma: the systematics' @error (nsys,).
+        energy_gev, sampling_width_gev: sampling-bin centres and widths [GeV] (n_samp,).
+        reco_edges_gev: reconstructed-energy bin edges [GeV] (n_reco + 1,).
+        path: the baseline's constant-density layers ($lengthtab, $densitytab; Y_e, Y_n from the spec).
+        kernel: counts per entry, window bin and sampling energy per unit probability (n_entries, n_win, n_samp).
+        const: probability-independent counts per entry and window bin (n_entries, n_win).
+        prob_select: which of the 19 probabilities (9 nu, 9 nu-bar P(a -> b), 1) each entry uses (n_entries, 19).
+        rule_matrix: 0/1 entry -> rule (n_rules, n_entries).
+        sys_matrix: how many times each entry names each systematic (n_entries, nsys).
+        signal_mask: 1 for signal entries, 0 for backgrounds (n_entries,).
+    """
+
+    response: ClassVar[str] = "globes_beam"
+    kind: ClassVar[str] = "oscillation"
+
+    name: str = eqx.field(static=True)
+    nuisance_names: tuple[str, ...] = eqx.field(static=True)
+    rules: tuple[str, ...] = eqx.field(static=True)
+    labels: tuple[str, ...] = eqx.field(static=True)
+    window_bins: tuple[tuple[int, int], ...] = eqx.field(static=True)
+    observed: Float[Array, "n_rules n_win"]
+    nuisance_sigma: Float[Array, " nsys"]
+    energy_gev: Float[Array, " n_samp"]
+    sampling_width_gev: Float[Array, " n_samp"]
+    reco_edges_gev: Float[Array, " n_reco+1"]
+    path: Layers
+    kernel: Float[Array, "n_entries n_win n_samp"]
+    const: Float[Array, "n_entries n_win"]
+    prob_select: Float[Array, "n_entries 19"]
+    rule_matrix: Float[Array, "n_rules n_entries"]
+    sys_matrix: Float[Array, "n_entries nsys"]
+    signal_mask: Float[Array, " n_entries"]
+
+    @classmethod
+    def validate_spec(cls, spec: dict[str, Any], where: str) -> None:
+        string(spec, "data.glb", where)
+        string(spec, "data.observed", where, set(OBSERVED))
+        number(spec, "propagation.ye", where, positive=True)
+        number(spec, "propagation.yn", where, nonneg=True)
+        if not 0 < float(spec["propagation"]["ye"]) <= 1:
+            raise InvalidSpecError(f"{where}: propagation.ye must be in (0, 1]")
+        nuisance_names(spec.get("nuisances", []), where)
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], folder: pathlib.Path) -> GlobesBeam:
+        """Compile the spec's .glb (Asimov data at ``data.observed``)."""
+        folder = pathlib.Path(folder)
+        glb = folder / spec["data"]["glb"]
+        if not glb.is_file():
+            raise InvalidSpecError(f"{spec['name']}: data.glb file not found: {glb}")
+        comp = compile_config(aedl.parse(glb))
+        sys_names = comp["sys_names"]
+        nuis = spec.get("nuisances", [])
+        names = [n["name"] for n in nuis]
+        if tuple(names) != sys_names:
+            raise InvalidSpecError(
+                f"{spec['name']}: nuisances must list the systematics of {glb.name} in order: {list(sys_names)}; got {names}"
+            )
+        for n, s in zip(nuis, comp["sys_sigma"]):
+            if abs(float(n["sigma"]) - s) > 1e-12 * s:
+                raise InvalidSpecError(f"{spec['name']}: nuisance {n['name']} has sigma {n['sigma']}; {glb.name} says {s}")
+        a = comp["arrays"]
+        lo, hi = comp["window_bins"][0]
+        prop = spec["propagation"]
+        exp = cls(
+            name=spec["name"],
+            nuisance_names=sys_names,
+            rules=comp["rules"],
+            labels=comp["labels"],
+            window_bins=comp["window_bins"],
+            observed=jnp.zeros((len(comp["rules"]), hi - lo)),
+            nuisance_sigma=_f64(comp["sys_sigma"]),
+            path=Layers(a["length_km"], a["density_gcc"], float(prop["ye"]), float(prop["yn"])),
+            **{k: _f64(v) for k, v in a.items() if k not in ("length_km", "density_gcc")},
         )
-    for n, s in zip(nuis, comp["sys_sigma"]):
-        if abs(float(n["sigma"]) - s) > 1e-12 * s:
-            raise InvalidSpecError(f"{spec['name']}: nuisance {n['name']} has sigma {n['sigma']}; {glb.name} says {s}")
-    tables = dict(comp["tables"])
-    tables["matter"] = np.array([spec["propagation"]["ye"], spec["propagation"]["yn"]], float)
-    n_win = int(tables["window_bins"][0, 1] - tables["window_bins"][0, 0])
-    exp = _experiment(
-        spec,
-        observed=np.zeros((len(comp["rules"]), n_win)),
-        observables=comp["labels"],
-        nuisance_sigma=comp["sys_sigma"],
-        tables=tables,
-        nuisance_names=sys_names,
-    )
-    from ..parameters.params import Params
+        return asimov(exp, Params())
 
-    return asimov(exp, Params())
+    def check_params(self, params: Params) -> None:
+        resolve_osc(params.osc)
+
+    def physics(self, params: Params) -> Float[Array, "n_entries n_win"]:
+        """Oscillated, smeared, efficiency-weighted counts per rule entry and window bin, (n_entries, n_win)."""
+        return probabilities_to_rates(self, *probabilities(params, self))
+
+    def factors(self, pulls: Float[Array, " nsys"]) -> Float[Array, " n_entries"]:
+        """1 + sum of sigma_s theta_s over the systematics each entry names."""
+        if self.nuisance_sigma.shape[0] == 0:
+            return jnp.ones(self.sys_matrix.shape[0])
+        return 1.0 + self.sys_matrix @ (self.nuisance_sigma * pulls)
+
+    def expected(self, params: Params, pulls: Float[Array, " nsys"], physics) -> Float[Array, "n_rules n_win"]:
+        """Poisson means (n_rules, n_win): every entry scaled by :meth:`factors`, summed per rule."""
+        return self.rule_matrix @ (physics * self.factors(pulls)[:, None])
+
+    def components(self, params: Params, pulls: Float[Array, " nsys"], physics) -> dict[str, Array]:
+        """``{"signal", "background"}`` counts (n_rules, n_win)."""
+        scaled = physics * self.factors(pulls)[:, None]
+        m = self.signal_mask[:, None]
+        return {"signal": self.rule_matrix @ (scaled * m), "background": self.rule_matrix @ (scaled * (1.0 - m))}
 
 
-def rule_names(exp) -> tuple[str, ...]:
+def rule_names(exp: GlobesBeam) -> tuple[str, ...]:
     """Rule names of a ``globes_beam`` experiment, in the order of the rows of ``observed``."""
-    out: list[str] = []
-    for lab in exp.observables:
-        r = lab.split(":", 1)[0]
-        if r not in out:
-            out.append(r)
-    return tuple(out)
+    return exp.rules
 
 
-def entry_labels(exp) -> tuple[str, ...]:
-    """``"<rule>:<signal|background>:<channel>"`` for each row of :func:`physics`."""
-    return tuple(exp.observables)
+def entry_labels(exp: GlobesBeam) -> tuple[str, ...]:
+    """``"<rule>:<signal|background>:<channel>"`` for each row of :meth:`GlobesBeam.physics`."""
+    return exp.labels
 
 
-def probabilities_to_rates(exp, p_nu, p_nubar):
+def probabilities_to_rates(exp: GlobesBeam, p_nu, p_nubar):
     """Per-entry counts (n_entries, n_window_bins) for given probability matrices P[j, a, b] = P(a -> b)
     on the sampling energies, neutrinos and antineutrinos (pulls 0)."""
-    t = exp.tables
-    n = t["energy_gev"].shape[0]
+    n = exp.energy_gev.shape[0]
     rows = jnp.concatenate([p_nu.reshape(n, 9).T, p_nubar.reshape(n, 9).T, jnp.ones((1, n))], axis=0)
-    probs = t["prob_select"] @ rows
-    return jnp.einsum("eij,ej->ei", t["kernel"], probs) + t["const"]
+    probs = exp.prob_select @ rows
+    return jnp.einsum("eij,ej->ei", exp.kernel, probs) + exp.const
 
 
-def probabilities(params, exp):
+def probabilities(params: Params, exp: GlobesBeam):
     """(P_nu, P_nubar) on the sampling energies, each (n_sampling, 3, 3) with P[j, a, b] = P(a -> b)."""
-    from .oscillation_data import osc_of
-
-    t = exp.tables
-    osc = osc_of(params)
-    layers = Layers(t["length_km"], t["density_gcc"], t["matter"][0], t["matter"][1])
-    e = t["energy_gev"]
-    p_nu = oscillation_probability(osc, e, layers, nsi=params.matter_nsi(), antineutrino=False)
-    p_nubar = oscillation_probability(osc, e, layers, nsi=params.matter_nsi(), antineutrino=True)
+    osc = resolve_osc(params.osc)
+    e = exp.energy_gev
+    p_nu = oscillation_probability(osc, e, exp.path, nsi=params.matter_nsi(), antineutrino=False)
+    p_nubar = oscillation_probability(osc, e, exp.path, nsi=params.matter_nsi(), antineutrino=True)
     return p_nu, p_nubar
 
 
-def physics(params, exp):
-    """Oscillated, smeared, efficiency-weighted counts per rule entry and window bin, (n_entries, n_win)."""
-    return probabilities_to_rates(exp, *probabilities(params, exp))
-
-
-def _factors(exp, theta):
-    if exp.nuisance_sigma.shape[0] == 0:
-        return jnp.ones(exp.tables["sys_matrix"].shape[0])
-    return 1.0 + exp.tables["sys_matrix"] @ (exp.nuisance_sigma * theta)
-
-
-def expected(exp, theta, phys):
-    """Poisson means (n_rules, n_win) at standard-normal pulls ``theta``: every entry scaled by
-    1 + sum of sigma_s theta_s over the systematics it names."""
-    return exp.tables["rule_matrix"] @ (phys * _factors(exp, theta)[:, None])
-
-
-def components(params, exp):
-    """``{"signal", "background"}`` counts (n_rules, n_win) at the pulls in ``params``."""
-    theta = (
-        jnp.stack([jnp.asarray(params.nuisance(k), dtype=float) for k in exp.nuisance_keys])
-        if exp.nuisance_keys
-        else jnp.zeros((0,))
-    )
-    scaled = physics(params, exp) * _factors(exp, theta)[:, None]
-    m = exp.tables["signal_mask"][:, None]
-    a = exp.tables["rule_matrix"]
-    return {"signal": a @ (scaled * m), "background": a @ (scaled * (1.0 - m))}
-
-
-def asimov(exp, params):
+def asimov(exp: GlobesBeam, params: Params) -> GlobesBeam:
     """``exp`` with ``observed`` replaced by the prediction at ``params`` (its pulls included)."""
-    c = components(params, exp)
+    c = exp.components(params, exp.pulls(params), exp.physics(params))
     return eqx.tree_at(lambda e: e.observed, exp, c["signal"] + c["background"])

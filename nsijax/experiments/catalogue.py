@@ -1,0 +1,99 @@
+"""Loading experiments: the shipped ones by name, any other from its spec file.
+
+A spec's ``response`` names the experiment class (:data:`nsijax.experiments.base.RESPONSES`); the class
+checks its part of the spec (``validate_spec``) and builds itself from the files beside the spec
+(``from_spec``). The families register their classes when :mod:`nsijax.experiments` is imported.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import pathlib
+from typing import Any
+
+from ..errors import InvalidInputError, InvalidSpecError
+from .base import RESPONSES, AbstractExperiment
+from .parsers import spec as _spec
+from .parsers.spec import DATA_DIR, read_spec
+
+
+def available() -> list[str]:
+    """Names of the shipped experiments (folders of ``nsijax/data/experiments`` with a spec)."""
+    return sorted(p.parent.name for p in DATA_DIR.glob("*/spec.toml"))
+
+
+def experiment_class(spec: dict[str, Any], where: str = "spec") -> type[AbstractExperiment]:
+    """The class implementing a spec's response (common part of the spec checked on the way)."""
+    where, response = _spec.validate(spec, where)
+    if response not in RESPONSES:
+        raise InvalidSpecError(f"{where}: unknown response {response!r}; known: {sorted(RESPONSES)}")
+    cls = RESPONSES[response]
+    if spec["kind"] != cls.kind:
+        raise InvalidSpecError(f"{where}: response {response!r} is of kind {cls.kind!r}; the spec says {spec['kind']!r}")
+    return cls
+
+
+def validate(spec: Any, where: str = "spec") -> None:
+    """Check a parsed spec: the common part, then its response's own (raises InvalidSpecError)."""
+    cls = experiment_class(spec, where)
+    cls.validate_spec(spec, f"{where} ({spec['name']})")
+
+
+def spec(name: str) -> dict[str, Any]:
+    """The validated spec (nested dict) of a shipped experiment: paper, exposure, validation numbers."""
+    _check_name(name)
+    s = read_spec(DATA_DIR / name / "spec.toml")
+    validate(s, str(DATA_DIR / name / "spec.toml"))
+    return s
+
+
+def _check_name(name: str) -> None:
+    names = available()
+    if not isinstance(name, str) or name not in names:
+        raise InvalidInputError(f"unknown experiment {name!r}; available experiments: {', '.join(names)}")
+
+
+def from_spec(s: dict[str, Any], folder: str | pathlib.Path, where: str = "spec") -> AbstractExperiment:
+    """Build an experiment from a parsed spec and the folder of its data files (validated here)."""
+    validate(s, where)
+    return experiment_class(s, where).from_spec(s, pathlib.Path(folder))
+
+
+def from_files(spec_path: str | pathlib.Path) -> AbstractExperiment:
+    """Build an experiment from a spec file; its data files are read from the spec's folder."""
+    spec_path = pathlib.Path(spec_path)
+    return from_spec(read_spec(spec_path), spec_path.parent, str(spec_path))
+
+
+def load(name: str, *, overrides: dict[str, Any] | None = None) -> AbstractExperiment:
+    """Load a shipped experiment by name (see :func:`available`).
+
+    Args:
+        name: e.g. ``"coherent_csi_2021"``.
+        overrides: optional spec changes as ``{"dotted.path": value}``, e.g.
+            ``{"source.form_factor": "klein_nystrand"}`` or ``{"response": "lar_2020_release"}``;
+            the changed spec is validated again.
+
+    Raises:
+        InvalidInputError: unknown name (the message lists the available ones).
+        InvalidSpecError: malformed spec, data files or overrides.
+    """
+    _check_name(name)
+    if not overrides:
+        return _load_cached(name)
+    s = copy.deepcopy(spec(name))
+    for dotted, value in overrides.items():
+        node = s
+        parts = str(dotted).split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise InvalidSpecError(f"{name}: override {dotted!r} does not name a spec table")
+            node = node[part]
+        node[parts[-1]] = value
+    return from_spec(s, DATA_DIR / name, f"{name} (with overrides)")
+
+
+@functools.cache
+def _load_cached(name: str) -> AbstractExperiment:
+    return from_files(DATA_DIR / name / "spec.toml")

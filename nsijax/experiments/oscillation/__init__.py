@@ -1,0 +1,20 @@
+"""Oscillation experiments (``kind = "oscillation"``): one class per response, registered on import.
+
+:class:`~.solar.SolarPee` (``solar_pee``, Borexino 2018: Gaussian terms on measured P_ee),
+:class:`~.reactor.ReactorSpectrum` (``reactor_spectrum``, KamLAND: reactor prompt spectrum),
+:class:`~.sno.SNOD2O` (``sno_d2o``, SNO D2O day/night spectra) and :class:`~.beam.GlobesBeam`
+(``globes_beam``, DUNE TDR from GLoBES AEDL files).
+
+They share :class:`nsijax.Params` with the scattering experiments: the oscillation parameters come from
+``params.osc`` (None = NuFIT 6.0 NO, :func:`nsijax.physics.oscillation.resolve_osc`), the matter NSI from
+``params.matter_nsi()`` (oscillations see q^2 = 0: the contact NSI plus those a Z' induces at q^2 = 0).
+All are jit- and grad-able in the oscillation parameters and the NSI couplings.
+"""
+
+from . import beam, reactor, sno, solar
+from .beam import GlobesBeam
+from .reactor import ReactorSpectrum
+from .sno import SNOD2O
+from .solar import SolarPee
+
+__all__ = ["GlobesBeam", "ReactorSpectrum", "SNOD2O", "SolarPee", "beam", "reactor", "sno", "solar"]
