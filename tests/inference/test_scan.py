@@ -90,7 +90,8 @@ def test_checkpoint_resume(tmp_path):
     ck = tmp_path / "scan.npz"
     full = profile_scan(gauss_chi2, {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False)
     assert full.metadata["resumed_points"] == 0
-    saved = dict(np.load(ck))
+    with np.load(ck) as f:
+        saved = dict(f)
     assert saved["done"].all()
     saved["values"][4:8] = 1234.5  # second chunk "finished" with a sentinel
     saved["done"][8:] = False  # the rest "interrupted"
@@ -115,7 +116,8 @@ def test_stale_checkpoint_with_same_key_warns_and_recomputes(tmp_path):
     ck = tmp_path / "scan.npz"
     a, b = _offset_chi2(0.0), _offset_chi2(1e-3)  # differ by far less than any physics would notice
     profile_scan(a, {"y": 0.0}, {"x": XS}, chunk_size=4, checkpoint=ck, progress=False, checkpoint_key="same")
-    saved = dict(np.load(ck))
+    with np.load(ck) as f:
+        saved = dict(f)
     saved["done"][8:] = False  # A was interrupted after 8 points
     saved["values"][8:] = np.nan
     np.savez(ck, **saved)
@@ -151,7 +153,8 @@ def test_fingerprint_covers_every_input(tmp_path, change):
     finished, non-canary chunk of the checkpoint is never returned."""
     ck = tmp_path / "scan.npz"
     profile_scan(gauss_chi2, {"y": 0.0}, {"x": XS}, fixed={"z": 1.0}, chunk_size=4, checkpoint=ck, progress=False)
-    saved = dict(np.load(ck))
+    with np.load(ck) as f:
+        saved = dict(f)
     saved["values"][4:8] = 1234.5
     np.savez(ck, **saved)
     kw = {"fixed": {"z": 1.0}, "chunk_size": 4, **change}
@@ -203,7 +206,8 @@ def test_save_and_load(tmp_path):
     assert json.loads(jp.read_text())["inputs"] == {"what": "test"}
     back = ScanResult.load(jp)
     np.testing.assert_array_equal(back.delta_chi2, res.delta_chi2)
-    assert "axis_x" in np.load(npz)
+    with np.load(npz) as f:
+        assert "axis_x" in f
 
 
 def test_sharded_over_four_cpu_devices():

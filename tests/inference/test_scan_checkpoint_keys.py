@@ -22,7 +22,8 @@ def test_cli_scan_of_other_experiments_into_one_folder(tmp_path):
     nutev = _scan(tmp_path / "out", "nutev")
     assert nutev["metadata"]["resumed_points"] == 0
     fresh = _scan(tmp_path / "fresh", "nutev")
-    np.testing.assert_array_equal(np.load(tmp_path / "out" / "scan.npz")["chi2"], np.load(tmp_path / "fresh" / "scan.npz")["chi2"])
+    with np.load(tmp_path / "out" / "scan.npz") as out_npz, np.load(tmp_path / "fresh" / "scan.npz") as fresh_npz:
+        np.testing.assert_array_equal(out_npz["chi2"], fresh_npz["chi2"])
     assert nutev["chi2_min"] == fresh["chi2_min"] != charm["chi2_min"]
     again = _scan(tmp_path / "out", "nutev")
     assert again["metadata"]["resumed_points"] == 3 and again["chi2_min"] == nutev["chi2_min"]

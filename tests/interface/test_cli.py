@@ -142,9 +142,9 @@ def test_sample_default_samples_the_nuisance_pulls(tmp_path, capsys):
     assert summary["likelihood"] == "marginal (nuisance pulls sampled with N(0,1) priors)"
     assert summary["sampled_nuisances"] == list(keys) and summary["inputs"]["profile_nuisances"] is False
     assert set(summary["summary"]) == {"eps_u_ee", *keys}
-    samples = np.load(out_dir / "samples.npz")
-    assert set(samples.files) == {"eps_u_ee", *keys} and samples[keys[0]].shape == (1, 8)
-    assert np.all(np.isfinite(samples[keys[0]])) and np.ptp(samples[keys[0]]) > 0  # the pull moves
+    with np.load(out_dir / "samples.npz") as samples:
+        assert set(samples.files) == {"eps_u_ee", *keys} and samples[keys[0]].shape == (1, 8)
+        assert np.all(np.isfinite(samples[keys[0]])) and np.ptp(samples[keys[0]]) > 0  # the pull moves
     assert "likelihood: marginal (nuisance pulls sampled with N(0,1) priors)" in stdout
 
 
@@ -158,5 +158,6 @@ def test_sample_profile_nuisances_flag_says_not_a_posterior(tmp_path, capsys):
     label = "profiled (nuisances profiled at each step; not a Bayesian posterior)"
     assert summary["likelihood"] == label and summary["sampled_nuisances"] == []
     assert summary["inputs"]["profile_nuisances"] is True and set(summary["summary"]) == {"eps_u_ee"}
-    assert set(np.load(out_dir / "samples.npz").files) == {"eps_u_ee"}
+    with np.load(out_dir / "samples.npz") as samples:
+        assert set(samples.files) == {"eps_u_ee"}
     assert f"likelihood: {label}" in stdout
