@@ -24,7 +24,7 @@ from ..likelihood import as_experiments, profile_nuisances
 from ..likelihood import chi2 as _chi2
 from ..parameters.names import build_params
 from .fit import fit
-from .scan import _progress, points_sharding
+from .scan import points_sharding, progress_bar
 from .transforms import Bounds
 
 
@@ -111,7 +111,7 @@ def feldman_cousins(
     keys = jax.random.split(jax.random.PRNGKey(seed), len(grid))
     n_dev = len(jax.devices())
     d_obs, crit = np.zeros(len(grid)), np.zeros(len(grid))
-    bar = _progress(len(grid), f"Feldman-Cousins {poi}", progress)
+    bar = progress_bar(len(grid), f"Feldman-Cousins {poi}", progress)
     chunk = n_dev * max(1, 8 // n_dev)
     sharding = points_sharding(chunk)
     for lo in range(0, len(grid), chunk):

@@ -39,7 +39,7 @@ from .results import ScanResult
 from .transforms import Bounds
 
 
-def _progress(total: int, desc: str, enabled: bool):
+def progress_bar(total: int, desc: str, enabled: bool):
     """A tqdm bar if tqdm is installed, else a plain line printer (stderr)."""
     if not enabled:
         return None
@@ -358,7 +358,7 @@ def profile_scan(
     resumed = int(done.sum())
 
     start = init_start
-    bar = _progress(n, label, progress)
+    bar = progress_bar(n, label, progress)
     if bar is not None:
         bar.update(resumed)
     t0 = time.perf_counter()

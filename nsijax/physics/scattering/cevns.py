@@ -38,7 +38,8 @@ _OFFDIAG = {0: ((3, 4), (5, 6)), 1: ((3, 4), (7, 8)), 2: ((5, 6), (7, 8))}
 COUPLINGS = {"tree": (c.GV_P_TREE, c.GV_N_TREE), "pdg": (c.GV_P_RC, c.GV_N_RC)}
 
 
-def _per_flavour(x, name: str, a: int):
+def per_flavour(x, name: str, a: int):
+    """``x`` for flavour ``a``: a scalar applies to every flavour, a (3,) array is indexed (e, mu, tau)."""
     x = jnp.asarray(x, dtype=jnp.result_type(float))
     if x.ndim == 0:
         return x
@@ -47,7 +48,7 @@ def _per_flavour(x, name: str, a: int):
     raise InvalidInputError(f"{name} must be a scalar or have shape (3,) (per flavour); got {x.shape}")
 
 
-def _check_models(nsi, zprime) -> None:
+def check_models(nsi, zprime) -> None:
     """Type checks of the optional new-physics arguments shared by the cross-section functions."""
     if nsi is not None and not isinstance(nsi, NSI):
         raise InvalidInputError(f"nsi must be an nsijax.NSI or None; got {type(nsi).__name__}")
@@ -106,9 +107,9 @@ def dsigma_dT(
     T = nonnegative(T_mev, "T_mev", "MeV")
     fff = ff.get(form_factor)
     gvp, gvn = nucleon_couplings(couplings)
-    mu = _per_flavour(mu_nu, "mu_nu", a)
-    r2 = _per_flavour(charge_radius, "charge_radius", a)
-    _check_models(nsi, zprime)
+    mu = per_flavour(mu_nu, "mu_nu", a)
+    r2 = per_flavour(charge_radius, "charge_radius", a)
+    check_models(nsi, zprime)
     return _dsigma_dT(E, T, t, a, bool(antineutrino), nsi, zprime, mu, r2, fff, gvp, gvn)
 
 

@@ -26,7 +26,7 @@ from ... import constants as c
 from ..._checks import flavor_index, nonnegative
 from ...parameters.nsi import NSI, components_to_matrix
 from ...parameters.zprime import ZPrime
-from .cevns import _check_models, _per_flavour
+from .cevns import check_models, per_flavour
 from .kinematics import t_max
 from .targets import Target, get_target
 
@@ -62,8 +62,8 @@ def dsigma_dT(
     a = flavor_index(flavor)
     E = nonnegative(E_mev, "E_mev", "MeV")
     T = nonnegative(T_mev, "T_mev", "MeV")
-    mu = _per_flavour(mu_nu, "mu_nu", a)
-    _check_models(nsi, zprime)
+    mu = per_flavour(mu_nu, "mu_nu", a)
+    check_models(nsi, zprime)
     return _dsigma_dT(E, T, a, bool(antineutrino), nsi, zprime, mu)
 
 
