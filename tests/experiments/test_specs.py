@@ -113,6 +113,33 @@ def test_malformed_specs_raise_invalid_spec_error(tmp_path, edit, match):
         from_files(p)
 
 
+@pytest.mark.parametrize(
+    "name, key",
+    [
+        ("coherent_csi_2017", "light_yield_pe_per_kevee"),
+        ("coherent_csi_2017", "quenching_factor"),
+        ("coherent_csi_2017", "efficiency_a"),
+        ("coherent_csi_2017", "efficiency_k"),
+        ("coherent_csi_2017", "efficiency_x0"),
+        ("coherent_csi_2021", "gamma_smearing"),
+        ("coherent_lar_2020", "quenching"),
+        ("coherent_lar_2020", "quenching_sigma"),
+        ("coherent_lar_2020", "resolution"),
+    ],
+)
+def test_every_detector_number_a_model_reads_is_checked(name, key):
+    """A missing or malformed ``[detector]`` entry that the response model reads is an InvalidSpecError naming
+    it (it used to surface as a KeyError while building)."""
+    s = spec(name)
+    del s["detector"][key]
+    with pytest.raises(InvalidSpecError, match=f"detector.{key}"):
+        validate(s, name)
+    s = spec(name)
+    s["detector"][key] = "many"
+    with pytest.raises(InvalidSpecError, match=f"detector.{key}"):
+        validate(s, name)
+
+
 def test_bad_tables_raise_invalid_spec_error(tmp_path):
     d = _copy(tmp_path, "coherent_csi_2021")
     with np.load(d / "tables.npz") as npz:

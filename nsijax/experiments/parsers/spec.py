@@ -10,7 +10,7 @@ may omit it), ``description``, ``[paper]`` (citation, arxiv, data_release, ``val
 field paths still to verify, ``values_corroborated``), ``[[nuisances]]`` (name, sigma, description)
 and ``[validation]`` (published numbers the tests use). The rest is the response's own and is checked
 by its class's ``validate_spec``, with the field readers of this module (:func:`field`, :func:`number`,
-:func:`string`, :func:`integer`, :func:`edges`, :func:`nuisance_names`).
+:func:`string`, :func:`integer`, :func:`numbers`, :func:`edges`, :func:`nuisance_names`).
 """
 
 from __future__ import annotations
@@ -107,6 +107,18 @@ def edges(spec, dotted, where) -> list[float]:
         or any(b <= a for a, b in zip(v, v[1:]))
     ):
         raise InvalidSpecError(f"{where}: {dotted} must be a list of >= 2 strictly increasing numbers; got {v!r}")
+    return [float(x) for x in v]
+
+
+def numbers(spec, dotted, where, length: int) -> list[float]:
+    """A list of exactly ``length`` finite numbers (e.g. a value with its +/- errors)."""
+    v = field(spec, dotted, where)
+    if (
+        not isinstance(v, list)
+        or len(v) != length
+        or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+    ):
+        raise InvalidSpecError(f"{where}: {dotted} must be a list of {length} finite numbers; got {v!r}")
     return [float(x) for x in v]
 
 

@@ -61,7 +61,7 @@ from ...physics.sources.pion_dar import (
     recoil_nodes,
 )
 from ..base import AbstractExperiment, register
-from ..parsers.spec import edges, field, integer, nuisance_names, number, string
+from ..parsers.spec import edges, field, integer, nuisance_names, number, numbers, string
 from ..systematics import interp_sets, norm_factor
 
 #: Smallest electron-equivalent energy (keVee) used in the smearing (guards E -> 0 divisions).
@@ -129,7 +129,8 @@ class AbstractPionDARCEvNS(AbstractExperiment):
     Class constants: :attr:`NUISANCES`; :attr:`signal_nuisances` (those degenerate with a free CEvNS
     normalisation, held fixed by :mod:`nsijax.studies.cevns_count`); :attr:`TABLES` (arrays needed in
     ``tables.npz`` with their shapes, None = any size); :attr:`BIN_EDGES` (the ``[binning]`` edges of the
-    axes of ``observed``, in order); :attr:`DETECTOR_NUMBERS` (``[detector]`` numbers that must be > 0).
+    axes of ``observed``, in order); :attr:`DETECTOR_NUMBERS` (``[detector]`` numbers that must be > 0);
+    :attr:`DETECTOR_LISTS` (``[detector]`` lists of finite numbers, by name, with their lengths).
     """
 
     kind: ClassVar[str] = "coherent"
@@ -138,6 +139,7 @@ class AbstractPionDARCEvNS(AbstractExperiment):
     TABLES: eqx.AbstractClassVar[dict[str, tuple]]
     BIN_EDGES: eqx.AbstractClassVar[tuple[str, ...]]
     DETECTOR_NUMBERS: eqx.AbstractClassVar[tuple[str, ...]]
+    DETECTOR_LISTS: eqx.AbstractClassVar[dict[str, int]]
 
     name: eqx.AbstractVar[str]
     nuisance_names: eqx.AbstractVar[tuple[str, ...]]
@@ -172,6 +174,8 @@ class AbstractPionDARCEvNS(AbstractExperiment):
             edges(spec, f"binning.{key}", where)
         for key in cls.DETECTOR_NUMBERS:
             number(spec, f"detector.{key}", where, positive=True)
+        for key, length in cls.DETECTOR_LISTS.items():
+            numbers(spec, f"detector.{key}", where, length)
         nuisance_names(
             field(spec, "nuisances", where), where, expected=cls.NUISANCES, response=cls.response, sigma_required=False
         )
@@ -364,7 +368,8 @@ class CsIPoisson2017(AbstractPionDARCEvNS):
         "brn_pe_1pe": (None,),
     }
     BIN_EDGES: ClassVar[tuple[str, ...]] = ("pe_edges", "time_edges_us")
-    DETECTOR_NUMBERS: ClassVar[tuple[str, ...]] = ("light_yield_pe_per_kevee",)
+    DETECTOR_NUMBERS: ClassVar[tuple[str, ...]] = ("light_yield_pe_per_kevee", "quenching_factor")
+    DETECTOR_LISTS: ClassVar[dict[str, int]] = {"efficiency_a": 3, "efficiency_k": 3, "efficiency_x0": 3}
 
     name: str = eqx.field(static=True)
     nuisance_names: tuple[str, ...] = eqx.field(static=True)
@@ -465,6 +470,7 @@ class CsIGamma2021(AbstractPionDARCEvNS):
     }
     BIN_EDGES: ClassVar[tuple[str, ...]] = ("pe_edges", "time_edges_us")
     DETECTOR_NUMBERS: ClassVar[tuple[str, ...]] = ("light_yield_pe_per_kevee",)
+    DETECTOR_LISTS: ClassVar[dict[str, int]] = {"gamma_smearing": 2}
 
     name: str = eqx.field(static=True)
     nuisance_names: tuple[str, ...] = eqx.field(static=True)
@@ -581,6 +587,7 @@ class AbstractLAr2020(AbstractPionDARCEvNS):
     signal_nuisances: ClassVar[tuple[str, ...]] = ("flux", "mass", "quenching_a", "quenching_b")
     BIN_EDGES: ClassVar[tuple[str, ...]] = ("energy_edges_kevee", "f90_edges", "time_edges_us")
     DETECTOR_NUMBERS: ClassVar[tuple[str, ...]] = ("resolution",)
+    DETECTOR_LISTS: ClassVar[dict[str, int]] = {"quenching": 2, "quenching_sigma": 2}
 
     quenching: eqx.AbstractVar[Float[Array, " 2"]]
     quenching_sigma: eqx.AbstractVar[Float[Array, " 2"]]
