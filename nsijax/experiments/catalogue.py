@@ -23,21 +23,29 @@ def available() -> list[str]:
     return sorted(p.parent.name for p in DATA_DIR.glob("*/spec.toml"))
 
 
-def experiment_class(spec: dict[str, Any], where: str = "spec") -> type[AbstractExperiment]:
-    """The class implementing a spec's response (common part of the spec checked on the way)."""
+def _class_of(spec: dict[str, Any], where: str) -> tuple[type[AbstractExperiment], str]:
+    """The class implementing a spec's response and the ``where`` of later messages (file and name),
+    the common part of the spec checked on the way."""
     where, response = _spec.validate(spec, where)
     if response not in RESPONSES:
         raise InvalidSpecError(f"{where}: unknown response {response!r}; known: {sorted(RESPONSES)}")
     cls = RESPONSES[response]
     if spec["kind"] != cls.kind:
         raise InvalidSpecError(f"{where}: response {response!r} is of kind {cls.kind!r}; the spec says {spec['kind']!r}")
+    return cls, where
+
+
+def experiment_class(spec: dict[str, Any], where: str = "spec") -> type[AbstractExperiment]:
+    """The class implementing a spec's response (common part of the spec checked on the way)."""
+    return _class_of(spec, where)[0]
+
+
+def validate(spec: Any, where: str = "spec") -> type[AbstractExperiment]:
+    """Check a parsed spec, the common part and then its response's own (raises InvalidSpecError);
+    returns the class that implements it."""
+    cls, where = _class_of(spec, where)
+    cls.validate_spec(spec, where)
     return cls
-
-
-def validate(spec: Any, where: str = "spec") -> None:
-    """Check a parsed spec: the common part, then its response's own (raises InvalidSpecError)."""
-    cls = experiment_class(spec, where)
-    cls.validate_spec(spec, f"{where} ({spec['name']})")
 
 
 def spec(name: str) -> dict[str, Any]:
@@ -56,8 +64,7 @@ def _check_name(name: str) -> None:
 
 def from_spec(s: dict[str, Any], folder: str | pathlib.Path, where: str = "spec") -> AbstractExperiment:
     """Build an experiment from a parsed spec and the folder of its data files (validated here)."""
-    validate(s, where)
-    return experiment_class(s, where).from_spec(s, pathlib.Path(folder))
+    return validate(s, where).from_spec(s, pathlib.Path(folder))
 
 
 def from_files(spec_path: str | pathlib.Path) -> AbstractExperiment:

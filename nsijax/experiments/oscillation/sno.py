@@ -67,7 +67,7 @@ from ...physics.oscillation.sun import gauss_production_nodes, mass_state_fracti
 from ...physics.scattering.deuteron import cc_dsigma_dT
 from ...physics.scattering.electron_scattering import dsigma_dT as es_dsigma_dT
 from ..base import AbstractExperiment, register
-from ..parsers.spec import field, integer, nuisance_names, number, string
+from ..parsers.spec import integer, nuisance_names, number, numbers, string
 from ..parsers.tables import read_rows
 
 #: Nuisances of ``sno_d2o``, in order.
@@ -204,13 +204,7 @@ class SNOD2O(AbstractExperiment):
         string(spec, "solar.model", where, {"GS98", "AGSS09"})
         number(spec, "solar.b8_flux", where, positive=True)
         number(spec, "solar.hep_flux", where, nonneg=True)
-        res = field(spec, "detector.resolution_coefficients", where)
-        if (
-            not isinstance(res, list)
-            or len(res) != 3
-            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in res)
-        ):
-            raise InvalidSpecError(f"{where}: detector.resolution_coefficients must be 3 numbers [a, b, c]; got {res!r}")
+        numbers(spec, "detector.resolution_coefficients", where, 3)  # [a, b, c] of sigma_T = a + b sqrt(T) + c T
         number(spec, "detector.depth_km", where, nonneg=True)
         number(spec, "detector.fiducial_radius_cm", where, positive=True)
         number(spec, "detector.d2o_density_gcc", where, positive=True)

@@ -59,9 +59,14 @@ def field(spec: dict, dotted: str, where: str):
     return node
 
 
+def _finite(v) -> bool:
+    """A TOML int or float (not a bool) that is finite."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def number(spec, dotted, where, *, positive=False, nonneg=False) -> float:
     v = field(spec, dotted, where)
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    ok = _finite(v)
     if ok and positive:
         ok = v > 0
     if ok and nonneg:
@@ -103,7 +108,7 @@ def edges(spec, dotted, where) -> list[float]:
     if (
         not isinstance(v, list)
         or len(v) < 2
-        or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+        or not all(_finite(x) for x in v)
         or any(b <= a for a, b in zip(v, v[1:]))
     ):
         raise InvalidSpecError(f"{where}: {dotted} must be a list of >= 2 strictly increasing numbers; got {v!r}")
@@ -116,7 +121,7 @@ def numbers(spec, dotted, where, length: int) -> list[float]:
     if (
         not isinstance(v, list)
         or len(v) != length
-        or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+        or not all(_finite(x) for x in v)
     ):
         raise InvalidSpecError(f"{where}: {dotted} must be a list of {length} finite numbers; got {v!r}")
     return [float(x) for x in v]
