@@ -68,11 +68,14 @@ def _profile_theta(
 ) -> tuple[Array | None, Float[Array, " n"]]:
     """Minimise chi2 over the pulls of ``exp`` with ``steps`` damped Gauss-Newton steps.
 
-    The physics does not depend on the pulls and is computed once. The curvature is the Gauss-Newton
-    form H = J^T diag(w) J + 2 I with J = d mu / d theta (forward mode, one pass per pull) and w the
-    experiment's per-bin curvature (:meth:`~nsijax.experiments.base.AbstractExperiment.chi2_derivatives`;
-    2 n / mu^2 for Poisson bins), positive definite thanks to the N(0, 1) priors. A step is
-    accepted only if it lowers chi2 (full or half step), so the iteration never goes uphill. Pulls
+    The physics does not depend on the pulls and is computed once. Each step is -H^-1 g with g the exact
+    gradient of the experiment's chi^2 + pull chi^2 (reverse mode: its statistic and its priors, e.g.
+    variances that depend on the pulls, uniform-prior pulls) and H the Gauss-Newton curvature
+    J^T diag(w) J + 2 I with J = d mu / d theta (forward mode, one pass per pull) and w the experiment's
+    per-bin curvature (:meth:`~nsijax.experiments.base.AbstractExperiment.chi2_derivatives`; 2 n / mu^2
+    for Poisson bins); 2 I is the curvature of N(0, 1) priors (a damping for uniform-prior pulls) and
+    keeps H positive definite. A step is accepted only if it lowers chi2 (full or half step), so the
+    iteration never goes uphill. Pulls
     whose key is in ``fixed`` keep their value from ``params`` (and its derivatives).
 
     Returns ``(chi2 at the optimum or None if nothing is profiled, pulls)``. Derivatives
@@ -109,8 +112,8 @@ def _profile_theta(
             theta, val = carry
             mu, jvp = jax.linearize(mu_flat, theta)
             jac = jax.vmap(jvp, out_axes=1)(eye)  # (nbins, n)
-            d1, d2 = e.chi2_derivatives(mu.reshape(e.observed.shape))
-            g = jac.T @ d1.ravel() + 2.0 * theta
+            _, d2 = e.chi2_derivatives(mu.reshape(e.observed.shape))
+            g = jax.grad(f)(theta)  # exact: the statistic and the pull priors as the experiment defines them
             h = (jac * d2.ravel()[:, None]).T @ jac + 2.0 * eye
             g = g * free_f
             h = h * free_f[:, None] * free_f[None, :] + jnp.diag(1.0 - free_f)

@@ -2,23 +2,25 @@
 (``spec.toml``) and its data files by the loader (:mod:`.catalogue`).
 
 Families: :mod:`.scattering` (pi-DAR CEvNS: COHERENT CsI and LAr; Gaussian measurements: CHARM, NuTeV)
-and :mod:`.oscillation` (solar P_ee: Borexino; reactor spectrum: KamLAND; SNO D2O; GLoBES beams: DUNE).
+and :mod:`.oscillation` (solar P_ee: Borexino; reactor spectrum: KamLAND; SNO D2O; GLoBES beams: DUNE)
+and :mod:`.atmospheric` (IceCube DeepCore).
 Importing this package registers every class (:data:`.base.RESPONSES`).
 
 >>> from nsijax import experiments
 >>> experiments.available()
 ['borexino_2018', 'charm', 'coherent_csi_2017', 'coherent_csi_2021', 'coherent_lar_2020',
- 'dune_tdr', 'kamland_2011', 'nutev', 'sno_d2o_2002']
+ 'deepcore_2019_sample_b', 'dune_tdr', 'kamland_2011', 'nutev', 'sno_d2o_2002']
 >>> csi = experiments.load("coherent_csi_2021")
 """
 
-from . import base, catalogue, oscillation, scattering, systematics
+from . import atmospheric, base, catalogue, oscillation, scattering, systematics
 from .base import RESPONSES, AbstractExperiment, Terms, expected_counts, register, total_counts
 from .catalogue import available, experiment_class, from_files, from_spec, load, spec, validate
 
 __all__ = [
     "RESPONSES",
     "AbstractExperiment",
+    "atmospheric",
     "Terms",
     "available",
     "base",

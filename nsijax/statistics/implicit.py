@@ -82,7 +82,8 @@ def implicit_argmin(
     Args:
         objective: scalar f(theta, args), twice differentiable; theta has shape (n,).
         solve: returns argmin_theta f(theta, args) (any iterative method; it is not differentiated).
-        args: pytree the optimum depends on; its floating-point arrays get derivatives, everything
+        args: pytree the optimum depends on; its arrays cross the custom JVP as inputs (the
+            floating-point ones get derivatives; integer ones, e.g. gather indices, have none), everything
             else is held static. ``objective`` and ``solve`` must take every array they use from
             ``args`` (under ``jit`` a closed-over traced array cannot cross the custom JVP).
         free: static boolean mask (n,) of the components minimised over; the others are held by the
@@ -91,7 +92,7 @@ def implicit_argmin(
     Returns:
         theta* with d theta*/d args = -H_ff^-1 d(grad_f f)/d args on the free components f.
     """
-    dyn, static = eqx.partition(args, eqx.is_inexact_array)
+    dyn, static = eqx.partition(args, eqx.is_array)
     return _argmin_fn(objective, solve, static, free)[0](dyn)
 
 
@@ -107,7 +108,7 @@ def implicit_min(
     gradient costs no more than at fixed nuisances; its second derivatives, and every derivative of
     the returned theta*, use the implicit derivative of :func:`implicit_argmin`. Arguments as there.
     """
-    dyn, static = eqx.partition(args, eqx.is_inexact_array)
+    dyn, static = eqx.partition(args, eqx.is_array)
     argmin, argmin_jvp = _argmin_fn(objective, solve, static, free)
 
     @jax.custom_jvp

@@ -3,7 +3,8 @@
 Public API: :class:`OscParams`, :class:`Layers`, :func:`oscillation_probability`,
 :func:`oscillation_amplitude`, :func:`pmns`. Earth paths are in :mod:`nsijax.physics.oscillation.earth`, the Sun in
 :mod:`nsijax.physics.oscillation.sun`, the nu_3-decoupled Earth crossing of solar neutrinos in
-:mod:`nsijax.physics.oscillation.decoupled`; ``params.osc`` (None = NuFIT 6.0 NO) is read with
+:mod:`nsijax.physics.oscillation.decoupled`, atmospheric neutrinos on a true (E, cos zenith) grid in
+:mod:`nsijax.physics.oscillation.atmospheric`; ``params.osc`` (None = NuFIT 6.0 NO) is read with
 :func:`resolve_osc`.
 
 Design decisions:
@@ -24,12 +25,13 @@ Design decisions:
 """
 
 from ...parameters.oscillation import OscParams, default_osc, mass_matrix_flavour, pmns, resolve_osc
-from . import decoupled, earth, sun  # noqa: E402  (after the solver they use)
+from . import atmospheric, decoupled, earth, sun  # noqa: E402  (after the solver they use)
 from .layers import Layers
 from .propagation import oscillation_amplitude, oscillation_probability
 
 __all__ = [
     "Layers",
+    "atmospheric",
     "decoupled",
     "earth",
     "sun",

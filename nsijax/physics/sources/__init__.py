@@ -1,5 +1,5 @@
 """Neutrino sources: spectra and fluxes that several experiments share."""
 
-from . import pion_dar, reactor
+from . import atmospheric, pion_dar, reactor
 
-__all__ = ["pion_dar", "reactor"]
+__all__ = ["atmospheric", "pion_dar", "reactor"]

@@ -1,0 +1,13 @@
+"""Atmospheric-neutrino experiments (``kind = "atmospheric"``): one class per response, registered on import.
+
+:class:`~.deepcore.DeepCoreEventMC` (``deepcore_event_mc``, IceCube DeepCore 3-year sample B from its
+per-event Monte Carlo). The Earth crossing is computed once per parameter point on each experiment's true
+(E, cos zenith) grid (:mod:`nsijax.physics.oscillation.atmospheric`) with ``params.osc`` and the matter NSI
+``params.matter_nsi()``; the Honda fluxes and their Barr-style systematics are in
+:mod:`nsijax.physics.sources.atmospheric`.
+"""
+
+from . import deepcore
+from .deepcore import DeepCoreEventMC
+
+__all__ = ["DeepCoreEventMC", "deepcore"]
