@@ -55,7 +55,7 @@ class AbstractExperiment(eqx.Module):
         observed: observed counts per bin (Gaussian experiments: measured values).
         nuisance_sigma: the 1-sigma size of each nuisance's effect (model-specific units).
     Class constants: ``response`` (the spec's response model) and ``kind`` (its family: ``"coherent"``,
-    ``"gaussian"`` or ``"oscillation"``; descriptive only, the code never branches on it).
+    ``"gaussian"``, ``"oscillation"`` or ``"atmospheric"``; descriptive only, the code never branches on it).
     """
 
     name: eqx.AbstractVar[str]

@@ -5,6 +5,9 @@
     nsijax fit --joint  LMA versus LMA-Dark: solar + KamLAND alone and with COHERENT (theta12 profiles)
     nsijax fit --dune-nsi
                         DUNE (TDR GLoBES configuration) sensitivity to NSI in propagation, Asimov data
+    nsijax fit --atmospheric-nsi
+                        eps_mutau, eps_tautau - eps_mumu, |eps_emu|, |eps_etau| profiles from atmospheric data
+                        (IceCube DeepCore 3-year sample B)
     nsijax scan         a profile scan of any parameters over any experiments
     nsijax sample       NUTS posterior of chosen parameters (uniform priors) with diagnostics; the
                         nuisance pulls are sampled with their N(0,1) priors (marginal posterior), or
@@ -14,7 +17,7 @@
     nsijax targets      the known scattering targets
 
 Settings come from flags or a TOML file (``--config``; table ``[fit]``, ``[joint]``, ``[dune_nsi]``,
-``[scan]`` or ``[sample]``).
+``[atmospheric_nsi]``, ``[scan]`` or ``[sample]``).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from ..parameters import NSI
 from ..parameters.names import check_names
 from ..physics.scattering import targets
 from ..physics.sources import pion_dar as flux
-from ..studies import coherent_nsi, dune_nsi, lma_dark
+from ..studies import atmospheric_nsi, coherent_nsi, dune_nsi, lma_dark
 from . import plotting
 
 #: The bundled experiment whose exposure ``nsijax demo`` uses (COHERENT CsI[Na] 2017, Science 357 (2017) 1123).
@@ -190,6 +193,29 @@ def _fit_dune_nsi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit_atmospheric_nsi(args: argparse.Namespace) -> int:
+    if args.zprime or args.experiments or args.joint or args.dune_nsi:
+        raise SystemExit("nsijax fit --atmospheric-nsi: --zprime, --experiments, --joint and --dune-nsi do not apply "
+                         "(set 'experiments' and 'couplings' in the [atmospheric_nsi] table of --config)")
+    base = atmospheric_nsi.AtmosphericNSIConfig.fast() if args.fast else atmospheric_nsi.AtmosphericNSIConfig()
+    try:
+        cfg = atmospheric_nsi.AtmosphericNSIConfig.from_mapping(_read_config(args.config, "atmospheric_nsi"), base).validate()
+    except NsijaxError as e:
+        raise SystemExit(f"nsijax fit --atmospheric-nsi: {e}") from None
+    out = Path(args.output)
+    print(f"nsijax fit --atmospheric-nsi: NSI from {', '.join(cfg.experiments)}, writing results to {out}/", flush=True)
+    summary = atmospheric_nsi.run(cfg, out, progress=not args.quiet, plots=_have_matplotlib())
+    print()
+    for c, d in summary["results"].items():
+        ivs = " U ".join(f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in d["interval_90cl"])
+        print(f"{c:18s} eps^{cfg.fermion} 90% CL (1 dof): {ivs}")
+        if c in atmospheric_nsi.PUBLISHED:
+            pub = atmospheric_nsi.PUBLISHED[c]
+            print(f"{'':18s} published: {pub['interval_90cl']} ({pub['reference']})")
+    print(f"done in {summary['wall_time_s']:.1f} s; see {out / 'atmospheric_nsi.json'}")
+    return 0
+
+
 def _experiment_kind(name: str) -> str:
     """The ``kind`` of a bundled experiment (a clear error for an unknown name)."""
     try:
@@ -199,6 +225,8 @@ def _experiment_kind(name: str) -> str:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    if args.atmospheric_nsi:
+        return _fit_atmospheric_nsi(args)
     if args.dune_nsi:
         return _fit_dune_nsi(args)
     if args.joint:
@@ -341,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the joint oscillation + COHERENT LMA / LMA-Dark study instead (TOML table [joint])")
     f.add_argument("--dune-nsi", action="store_true",
                    help="run the DUNE NSI sensitivity study (Asimov data) instead (TOML table [dune_nsi])")
+    f.add_argument("--atmospheric-nsi", action="store_true",
+                   help="run the atmospheric NSI study (DeepCore data) instead (TOML table [atmospheric_nsi])")
     f.add_argument("--config", default=None, help="TOML file with a [fit] table (grid sizes, ranges, experiments, presets)")
     f.add_argument("--experiments", nargs="+", default=None, help="experiments to combine (default coherent_csi_2021 coherent_lar_2020)")
     f.add_argument("--zprime", nargs="+", default=None, help="Z' charge presets for exclusion curves (default B-L universal)")

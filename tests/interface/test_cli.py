@@ -90,6 +90,24 @@ def test_fit_dune_nsi_tiny(tmp_path):
     assert "90% CL (1 dof)" in out.stdout
 
 
+@pytest.mark.slow  # CLI end to end: DeepCore fits
+def test_fit_atmospheric_nsi_tiny(tmp_path):
+    """`nsijax fit --atmospheric-nsi` with eps_mutau on a 3-point grid (one octant start) writes its summary,
+    profile and plot; eps_mutau = 0 is inside the 90 % CL interval and +-0.01 (eps^d) outside (IceCube's
+    DeepCore limit is [-0.0067, 0.0081], arXiv:1709.07079)."""
+    cfg = tmp_path / "atm.toml"
+    cfg.write_text("[atmospheric_nsi]\ncouplings = ['mutau']\nn_points = 3\nmutau_max = 0.01\n"
+                   "theta23_starts_deg = [46.0]\nfit_tol = 1e-3\n")
+    out_dir = tmp_path / "atm"
+    out = run("fit", "--atmospheric-nsi", "--config", str(cfg), "--output", str(out_dir), "--quiet")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    summary = json.loads((out_dir / "atmospheric_nsi.json").read_text())
+    (lo, hi), = summary["results"]["mutau"]["interval_90cl"]
+    assert -0.01 < lo < 0.0 < hi < 0.01
+    assert (out_dir / "atmospheric_nsi.png").exists() and (out_dir / "atmospheric_nsi_mutau.npz").exists()
+    assert "published" in out.stdout
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -104,6 +122,7 @@ def test_fit_dune_nsi_tiny(tmp_path):
         (["fit", "--joint", "--experiments", "coherent_csi_2021"], "oscillation must list"),
         (["fit", "--joint", "--experiments", "coherent_nai"], "unknown experiment"),
         (["fit", "--dune-nsi", "--zprime", "B-L"], "do not apply"),
+        (["fit", "--atmospheric-nsi", "--experiments", "dune_tdr"], "do not apply"),
     ],
 )
 def test_bad_settings_fail_clearly(args, message):

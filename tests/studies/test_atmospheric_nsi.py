@@ -1,0 +1,35 @@
+"""The atmospheric NSI study's settings and parametrisation (the end-to-end run is in tests/interface/test_cli.py)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from nsijax.errors import InvalidInputError
+from nsijax.parameters.names import build_params
+from nsijax.studies import atmospheric_nsi as atm
+
+
+def test_flat_names_map_the_couplings():
+    """|eps| e^{i phi} of emu goes to the real and imaginary components of eps^f; diagonal and mutau are real."""
+    th = {"eps": 0.2, "phase": math.pi / 3, "theta23_deg": 45.0, "dm31_1e3": 2.5}
+    names = atm.flat_names(th, "emu", "d")
+    np.testing.assert_allclose([float(names["eps_d_emu_re"]), float(names["eps_d_emu_im"])],
+                               [0.1, 0.2 * math.sin(math.pi / 3)], rtol=1e-12)
+    np.testing.assert_allclose(float(names["osc_theta23"]), math.pi / 4, rtol=1e-12)
+    p = build_params(atm.flat_names({**th, "eps": -0.03}, "tautau_minus_mumu", "u"))
+    np.testing.assert_allclose(np.asarray(p.nsi.eps_u)[2, 2].real, -0.03)
+    p = build_params(atm.flat_names(th, "mutau", "e"))
+    np.testing.assert_allclose(np.asarray(p.nsi.eps_e)[1, 2], 0.2)
+
+
+def test_config_checks():
+    atm.AtmosphericNSIConfig().validate()
+    atm.AtmosphericNSIConfig.fast().validate()
+    for bad, msg in ((dict(experiments=("dune_tdr",)), "not an atmospheric"), (dict(couplings=("ee",)), "unknown couplings"),
+                     (dict(fermion="s"), "fermion"), (dict(n_points=2), "n_points"),
+                     (dict(theta23_starts_deg=(60.0,)), "theta23_starts_deg"), (dict(experiments=("nope",)), "unknown experiment")):
+        with pytest.raises(InvalidInputError, match=msg):
+            atm.AtmosphericNSIConfig(**bad).validate()
+    with pytest.raises(InvalidInputError, match="unknown settings"):
+        atm.AtmosphericNSIConfig.from_mapping({"points": 3})
