@@ -170,15 +170,21 @@ def _fit_joint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study_config(args: argparse.Namespace, cls, table: str, flag: str):
+    """A study's settings: ``cls.fast()`` with --fast (else the defaults) updated from the ``[table]`` of
+    --config, validated; a clear SystemExit naming ``flag`` otherwise."""
+    base = cls.fast() if args.fast else cls()
+    try:
+        return cls.from_mapping(_read_config(args.config, table), base).validate()
+    except NsijaxError as e:
+        raise SystemExit(f"nsijax fit {flag}: {e}") from None
+
+
 def _fit_dune_nsi(args: argparse.Namespace) -> int:
     if args.zprime or args.experiments or args.joint:
         raise SystemExit("nsijax fit --dune-nsi: --zprime, --experiments and --joint do not apply (set "
                          "'experiment' and 'couplings' in the [dune_nsi] table of --config)")
-    base = dune_nsi.DuneNSIConfig.fast() if args.fast else dune_nsi.DuneNSIConfig()
-    try:
-        cfg = dune_nsi.DuneNSIConfig.from_mapping(_read_config(args.config, "dune_nsi"), base).validate()
-    except NsijaxError as e:
-        raise SystemExit(f"nsijax fit --dune-nsi: {e}") from None
+    cfg = _study_config(args, dune_nsi.DuneNSIConfig, "dune_nsi", "--dune-nsi")
     out = Path(args.output)
     print(f"nsijax fit --dune-nsi: DUNE NSI sensitivity ({cfg.experiment}, Asimov), writing results to {out}/", flush=True)
     summary = dune_nsi.run(cfg, out, progress=not args.quiet, plots=_have_matplotlib())
@@ -197,11 +203,7 @@ def _fit_atmospheric_nsi(args: argparse.Namespace) -> int:
     if args.zprime or args.experiments or args.joint or args.dune_nsi:
         raise SystemExit("nsijax fit --atmospheric-nsi: --zprime, --experiments, --joint and --dune-nsi do not apply "
                          "(set 'experiments' and 'couplings' in the [atmospheric_nsi] table of --config)")
-    base = atmospheric_nsi.AtmosphericNSIConfig.fast() if args.fast else atmospheric_nsi.AtmosphericNSIConfig()
-    try:
-        cfg = atmospheric_nsi.AtmosphericNSIConfig.from_mapping(_read_config(args.config, "atmospheric_nsi"), base).validate()
-    except NsijaxError as e:
-        raise SystemExit(f"nsijax fit --atmospheric-nsi: {e}") from None
+    cfg = _study_config(args, atmospheric_nsi.AtmosphericNSIConfig, "atmospheric_nsi", "--atmospheric-nsi")
     out = Path(args.output)
     print(f"nsijax fit --atmospheric-nsi: NSI from {', '.join(cfg.experiments)}, writing results to {out}/", flush=True)
     summary = atmospheric_nsi.run(cfg, out, progress=not args.quiet, plots=_have_matplotlib())
