@@ -70,6 +70,8 @@ class AtmosphericNSIConfig:
     n_points: int = 13
     # theta23 starting values of the fits at every grid point (both octants)
     theta23_starts_deg: tuple[float, ...] = (46.0, 44.0)
+    # (n_energy, n_coszen) of every experiment's true grid instead of its spec's (None: the spec's)
+    true_grid: tuple[int, int] | None = None
     profile_steps: int = 6
     fit_tol: float = 1e-4
     fit_max_steps: int = 100
@@ -95,6 +97,8 @@ class AtmosphericNSIConfig:
             raise InvalidInputError(f"fermion must be 'e', 'u' or 'd'; got {self.fermion!r}")
         if min(self.mutau_max, self.diagonal_max, self.offdiagonal_max) <= 0.0 or self.n_points < 3:
             raise InvalidInputError("the ranges must be > 0 and n_points >= 3")
+        if self.true_grid is not None and (len(self.true_grid) != 2 or min(self.true_grid) < 4):
+            raise InvalidInputError(f"true_grid must be (n_energy, n_coszen), each >= 4; got {self.true_grid}")
         lo, hi = BOUNDS["theta23_deg"]
         if not self.theta23_starts_deg or not all(lo < t < hi for t in self.theta23_starts_deg):
             raise InvalidInputError(f"theta23_starts_deg must be non-empty, inside ({lo}, {hi}) deg")
@@ -177,7 +181,9 @@ def run(config: AtmosphericNSIConfig, output: str | Path, *, progress: bool = Tr
     config.validate()
     out = Path(output)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    exps = tuple(_experiments.load(n) for n in config.experiments)
+    grid = None if config.true_grid is None else {"true_grid.n_energy": int(config.true_grid[0]),
+                                                  "true_grid.n_coszen": int(config.true_grid[1])}
+    exps = tuple(_experiments.load(n, overrides=grid) for n in config.experiments)
     inputs = {"config": dataclasses.asdict(config),
               "fixed": "theta12, theta13, delta_CP, dm21 at the NuFIT 6.0 NO best fit (arXiv:2410.05380)",
               "normalisation": f"eps^{config.fermion} (NSI with {config.fermion} {'quarks' if config.fermion != 'e' else 'electrons'})"}

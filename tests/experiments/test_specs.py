@@ -16,8 +16,8 @@ from nsijax.experiments.parsers import coherent_release
 from nsijax.experiments.parsers.spec import DATA_DIR, read_spec
 
 NAMES = [
-    "borexino_2018", "charm", "coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020", "dune_tdr",
-    "kamland_2011", "nutev", "sno_d2o_2002",
+    "borexino_2018", "charm", "coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020",
+    "deepcore_2019_sample_b", "dune_tdr", "kamland_2011", "nutev", "sno_d2o_2002",
 ]
 COHERENT = ["coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020"]
 
@@ -32,7 +32,9 @@ def test_load_gives_a_float64_pytree_with_static_names(name):
     assert isinstance(exp, AbstractExperiment)
     assert exp.name == name
     leaves = jax.tree_util.tree_leaves(exp)
-    assert leaves and all(jnp.asarray(x).dtype == jnp.float64 for x in leaves)
+    # every number is float64; integer leaves are gather indices (DeepCore's response, its grid's path order)
+    assert leaves and all(jnp.asarray(x).dtype in (jnp.float64, jnp.int32) for x in leaves)
+    assert any(jnp.asarray(x).dtype == jnp.float64 for x in leaves)
     assert exp.observed.shape == exp.bin_shape
     # names and shapes are static: they are not leaves
     assert all(not isinstance(x, str) for x in leaves)

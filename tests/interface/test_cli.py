@@ -92,12 +92,12 @@ def test_fit_dune_nsi_tiny(tmp_path):
 
 @pytest.mark.slow  # CLI end to end: DeepCore fits
 def test_fit_atmospheric_nsi_tiny(tmp_path):
-    """`nsijax fit --atmospheric-nsi` with eps_mutau on a 3-point grid (one octant start) writes its summary,
-    profile and plot; eps_mutau = 0 is inside the 90 % CL interval and +-0.01 (eps^d) outside (IceCube's
-    DeepCore limit is [-0.0067, 0.0081], arXiv:1709.07079)."""
+    """`nsijax fit --atmospheric-nsi` with eps_mutau on a 3-point grid (one octant start, a 50 x 50 true grid)
+    writes its summary, profile and plot; eps_mutau = 0 is inside the 90 % CL interval and +-0.01 (eps^d)
+    outside (IceCube's DeepCore limit is [-0.0067, 0.0081], arXiv:1709.07079)."""
     cfg = tmp_path / "atm.toml"
     cfg.write_text("[atmospheric_nsi]\ncouplings = ['mutau']\nn_points = 3\nmutau_max = 0.01\n"
-                   "theta23_starts_deg = [46.0]\nfit_tol = 1e-3\n")
+                   "theta23_starts_deg = [46.0]\nfit_tol = 1e-3\ntrue_grid = [50, 50]\n")
     out_dir = tmp_path / "atm"
     out = run("fit", "--atmospheric-nsi", "--config", str(cfg), "--output", str(out_dir), "--quiet")
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]

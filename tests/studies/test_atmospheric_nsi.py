@@ -28,7 +28,8 @@ def test_config_checks():
     atm.AtmosphericNSIConfig.fast().validate()
     for bad, msg in ((dict(experiments=("dune_tdr",)), "not an atmospheric"), (dict(couplings=("ee",)), "unknown couplings"),
                      (dict(fermion="s"), "fermion"), (dict(n_points=2), "n_points"),
-                     (dict(theta23_starts_deg=(60.0,)), "theta23_starts_deg"), (dict(experiments=("nope",)), "unknown experiment")):
+                     (dict(theta23_starts_deg=(60.0,)), "theta23_starts_deg"), (dict(experiments=("nope",)), "unknown experiment"),
+                     (dict(true_grid=(2, 50)), "true_grid")):
         with pytest.raises(InvalidInputError, match=msg):
             atm.AtmosphericNSIConfig(**bad).validate()
     with pytest.raises(InvalidInputError, match="unknown settings"):
