@@ -8,8 +8,8 @@ Cases (timings of jitted calls after compilation; compile + first call reported 
                  where installed
   grid_nsi       the same with complex NSI (no peer: NuFast-Earth and jaxnu have no NSI)
   grid_grad      value_and_grad of a weighted sum of the grid w.r.t. 6 oscillation + 9 NSI components
-  <exp>_chi2     chi^2 of each bundled atmospheric experiment at given pulls, 28 parameters (6 osc + 9 eps^d +
-                 its 13 pulls for DeepCore sample B); _grad: value_and_grad w.r.t. all of them;
+  <exp>_chi2     chi^2 of each bundled atmospheric experiment at given pulls: 6 osc + 9 eps^d + its pulls (13 for
+                 DeepCore sample B, 25 for Super-K); _grad: value_and_grad w.r.t. all of them;
                  _profile_grad: value_and_grad w.r.t. the 15 physics parameters with the pulls profiled
 
 Usage: python benchmarks/atmospheric.py [--smoke] [--repeat N] [--min-time S]

@@ -176,14 +176,23 @@ def profile(config: AtmosphericNSIConfig, coupling: str, exps: tuple, *, checkpo
     return lowest(runs)
 
 
+def _grid_overrides(config: AtmosphericNSIConfig, name: str) -> dict | None:
+    """Spec overrides of experiment ``name`` for ``config.true_grid``: its propagation grid, folded cell by cell
+    (``true_grid.average = [1, 1]`` where the spec averages blocks of cells)."""
+    if config.true_grid is None:
+        return None
+    out = {"true_grid.n_energy": int(config.true_grid[0]), "true_grid.n_coszen": int(config.true_grid[1])}
+    if "average" in _experiments.spec(name)["true_grid"]:
+        out["true_grid.average"] = [1, 1]
+    return out
+
+
 def run(config: AtmosphericNSIConfig, output: str | Path, *, progress: bool = True, plots: bool = True) -> dict:
     """Run the study; write ``atmospheric_nsi.json``, the profiles and ``atmospheric_nsi.png`` to ``output``."""
     config.validate()
     out = Path(output)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    grid = None if config.true_grid is None else {"true_grid.n_energy": int(config.true_grid[0]),
-                                                  "true_grid.n_coszen": int(config.true_grid[1])}
-    exps = tuple(_experiments.load(n, overrides=grid) for n in config.experiments)
+    exps = tuple(_experiments.load(n, overrides=_grid_overrides(config, n)) for n in config.experiments)
     inputs = {"config": dataclasses.asdict(config),
               "fixed": "theta12, theta13, delta_CP, dm21 at the NuFIT 6.0 NO best fit (arXiv:2410.05380)",
               "normalisation": f"eps^{config.fermion} (NSI with {config.fermion} {'quarks' if config.fermion != 'e' else 'electrons'})"}

@@ -34,3 +34,14 @@ def test_config_checks():
             atm.AtmosphericNSIConfig(**bad).validate()
     with pytest.raises(InvalidInputError, match="unknown settings"):
         atm.AtmosphericNSIConfig.from_mapping({"points": 3})
+
+
+def test_true_grid_setting_reaches_every_experiment():
+    """``true_grid`` replaces each experiment's propagation grid; Super-K's block average is reset to cell by cell
+    so that any grid divides."""
+    cfg = atm.AtmosphericNSIConfig(experiments=("deepcore_2019_sample_b", "super_k_atm_2023"), true_grid=(50, 30))
+    cfg.validate()
+    assert atm._grid_overrides(cfg, "deepcore_2019_sample_b") == {"true_grid.n_energy": 50, "true_grid.n_coszen": 30}
+    assert atm._grid_overrides(cfg, "super_k_atm_2023") == {"true_grid.n_energy": 50, "true_grid.n_coszen": 30,
+                                                             "true_grid.average": [1, 1]}
+    assert atm._grid_overrides(atm.AtmosphericNSIConfig(), "super_k_atm_2023") is None

@@ -7,7 +7,8 @@ per-event Monte Carlo). The Earth crossing is computed once per parameter point 
 :mod:`nsijax.physics.sources.atmospheric`.
 """
 
-from . import deepcore
+from . import deepcore, super_k
 from .deepcore import DeepCoreEventMC
+from .super_k import SuperKBinnedMC
 
-__all__ = ["DeepCoreEventMC", "deepcore"]
+__all__ = ["DeepCoreEventMC", "SuperKBinnedMC", "deepcore", "super_k"]
