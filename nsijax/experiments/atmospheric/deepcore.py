@@ -50,6 +50,7 @@ from ...physics.sources.atmospheric import FLUX_MODELS, flux_factors, honda_flux
 from ...statistics import terms as stats
 from ..base import AbstractExperiment, Terms, register
 from ..parsers.spec import edges, field, integer, nuisance_names, number, string
+from .true_grid import true_grid, validate_true_grid
 
 #: Nuisances of ``deepcore_event_mc``, in order (PISA's free parameters of the example fit, theta13 and
 #: the standard oscillation parameters excepted: those are ``params.osc``).
@@ -176,16 +177,8 @@ class DeepCoreEventMC(AbstractExperiment):
         integer(spec, "binning.n_pid", where, lo=1, hi=16)
         number(spec, "exposure.livetime_years", where, positive=True)
         string(spec, "flux.model", where, choices=FLUX_MODELS)
-        e_min = number(spec, "true_grid.e_min_gev", where, positive=True)
-        if number(spec, "true_grid.e_max_gev", where, positive=True) <= e_min:
-            raise InvalidSpecError(f"{where}: true_grid.e_max_gev must exceed e_min_gev")
-        integer(spec, "true_grid.n_energy", where, lo=1, hi=4000)
-        integer(spec, "true_grid.n_coszen", where, lo=1, hi=4000)
-        number(spec, "true_grid.detector_depth_km", where, nonneg=True)
+        validate_true_grid(spec, where)
         string(spec, "true_grid.flux_at", where, choices=("event", "cell"))
-        heights = field(spec, "true_grid.production_heights_km", where)
-        if not isinstance(heights, list) or not heights or not all(isinstance(h, (int, float)) and h >= 0 for h in heights):
-            raise InvalidSpecError(f"{where}: true_grid.production_heights_km must be a non-empty list of numbers >= 0")
         string(spec, "likelihood.statistic", where, choices=("mod_chi2", "poisson"))
         nuis = spec.get("nuisances", [])
         nuisance_names(nuis, where, expected=NUISANCES, response=cls.response)
@@ -216,10 +209,7 @@ class DeepCoreEventMC(AbstractExperiment):
             path = folder / d["hyperplanes"][k]
             hyperplanes.append(_per_bin(path, _read_csv(path, keys + _HYPERPLANE_COLUMNS), _HYPERPLANE_COLUMNS, *where))
 
-        grid = ZenithGrid.regular(
-            float(g["e_min_gev"]), float(g["e_max_gev"]), int(g["n_energy"]), int(g["n_coszen"]),
-            detector_depth_km=float(g["detector_depth_km"]), production_heights_km=tuple(g["production_heights_km"]),
-        )
+        grid = true_grid(spec)
         n_c, n_e = grid.shape
         n_cells = n_c * n_e
         cz_c, e_c = np.meshgrid(np.asarray(grid.cos_zenith), np.asarray(grid.energy_gev), indexing="ij")

@@ -66,7 +66,8 @@ from ...physics.oscillation.atmospheric import ZenithGrid, grid_probabilities
 from ...physics.sources.atmospheric import FLUX_MODELS, flux_factors, honda_flux
 from ...statistics import terms as stats
 from ..base import AbstractExperiment, Terms, register
-from ..parsers.spec import field, integer, nuisance_names, number, string
+from ..parsers.spec import field, nuisance_names, number, string
+from .true_grid import true_grid, validate_true_grid
 
 #: Prediction channels, in order: the release's MC channels (nu_tau: nu_tau + nu_tau-bar CC; NC: all NC).
 CHANNELS = ("nue", "nuebar", "numu", "numubar", "nutau", "nc")
@@ -204,19 +205,11 @@ class SuperKBinnedMC(AbstractExperiment):
         for k in ("delta_cp", "dm21_ev2", "dm31_ev2"):
             number(spec, f"reference.{k}", where)
         string(spec, "flux.model", where, choices=FLUX_MODELS)
-        e_min = number(spec, "true_grid.e_min_gev", where, positive=True)
-        if number(spec, "true_grid.e_max_gev", where, positive=True) <= e_min:
-            raise InvalidSpecError(f"{where}: true_grid.e_max_gev must exceed e_min_gev")
-        integer(spec, "true_grid.n_energy", where, lo=1, hi=4000)
-        integer(spec, "true_grid.n_coszen", where, lo=1, hi=4000)
+        validate_true_grid(spec, where)
         blk = field(spec, "true_grid.average", where)
         if (not isinstance(blk, list) or len(blk) != 2 or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in blk)
                 or spec["true_grid"]["n_energy"] % blk[0] or spec["true_grid"]["n_coszen"] % blk[1]):
             raise InvalidSpecError(f"{where}: true_grid.average must be [k_E, k_cz], integers >= 1 dividing n_energy and n_coszen; got {blk!r}")
-        number(spec, "true_grid.detector_depth_km", where, nonneg=True)
-        heights = field(spec, "true_grid.production_heights_km", where)
-        if not isinstance(heights, list) or not heights or not all(isinstance(h, (int, float)) and h >= 0 for h in heights):
-            raise InvalidSpecError(f"{where}: true_grid.production_heights_km must be a non-empty list of numbers >= 0")
         rows = field(spec, "likelihood.exclude_rows", where)
         if not isinstance(rows, list) or not all(
                 isinstance(r, list) and len(r) == 2 and all(isinstance(i, int) and not isinstance(i, bool) for i in r) for r in rows):
@@ -271,10 +264,7 @@ class SuperKBinnedMC(AbstractExperiment):
         cosz_hi = _patch_cosz(name, cosz_lo, arrays["cosz_hi"])
 
         g = spec["true_grid"]
-        grid = ZenithGrid.regular(
-            float(g["e_min_gev"]), float(g["e_max_gev"]), int(g["n_energy"]), int(g["n_coszen"]),
-            detector_depth_km=float(g["detector_depth_km"]), production_heights_km=tuple(g["production_heights_km"]),
-        )
+        grid = true_grid(spec)
         model = spec["flux"]["model"]
         cz_c, e_c = np.meshgrid(np.asarray(grid.cos_zenith), np.asarray(grid.energy_gev), indexing="ij")
         cell_flux = honda_flux(model, e_c.ravel(), cz_c.ravel()).reshape(2, 2, *e_c.shape)
