@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import _common  # noqa: E402
 
 from nsijax.experiments import available, load, spec  # noqa: E402
+from nsijax.experiments.atmospheric.true_grid import resized  # noqa: E402
 from nsijax.likelihood import chi2  # noqa: E402
 from nsijax.parameters.nsi import NSI  # noqa: E402
 from nsijax.parameters.params import Params  # noqa: E402
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
     for name in available():
         if spec(name)["kind"] != "atmospheric":
             continue
-        exp = load(name, overrides={"true_grid.n_energy": n, "true_grid.n_coszen": n} if args.smoke else None)
+        exp = load(name, overrides=resized(spec(name), n, n) if args.smoke else None)
         x = jnp.concatenate([X0, jnp.zeros(len(exp.nuisance_names))])
         f = jax.jit(lambda x, exp=exp: chi2(_params(x, exp), exp))
         add(f"{name}_chi2", "nsijax", f, x)["chi2"] = round(float(f(x)), 4)

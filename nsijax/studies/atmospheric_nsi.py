@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import experiments as _experiments
 from ..errors import InvalidInputError
+from ..experiments.atmospheric.true_grid import resized
 from ..inference import AbstractLoss, lowest, profile_scan, stable_hash
 from ..inference.results import DELTA_CHI2, ScanResult
 from ..likelihood import chi2
@@ -177,14 +178,10 @@ def profile(config: AtmosphericNSIConfig, coupling: str, exps: tuple, *, checkpo
 
 
 def _grid_overrides(config: AtmosphericNSIConfig, name: str) -> dict | None:
-    """Spec overrides of experiment ``name`` for ``config.true_grid``: its propagation grid, folded cell by cell
-    (``true_grid.average = [1, 1]`` where the spec averages blocks of cells)."""
+    """Spec overrides of experiment ``name`` for ``config.true_grid`` (:func:`~nsijax.experiments.atmospheric.true_grid.resized`)."""
     if config.true_grid is None:
         return None
-    out = {"true_grid.n_energy": int(config.true_grid[0]), "true_grid.n_coszen": int(config.true_grid[1])}
-    if "average" in _experiments.spec(name)["true_grid"]:
-        out["true_grid.average"] = [1, 1]
-    return out
+    return resized(_experiments.spec(name), *config.true_grid)
 
 
 def run(config: AtmosphericNSIConfig, output: str | Path, *, progress: bool = True, plots: bool = True) -> dict:

@@ -122,21 +122,21 @@ def _energy_scale_matrix(name, logp_lo, logp_hi, cosz_lo) -> np.ndarray:
     log p, the flux through each inner edge is delta x the mean of the two neighbouring densities N / width;
     through the outer edges, the end bin's own density (flat continuation). (n_bins, n_bins)."""
     n = name.size
+    density = 1.0 / (logp_hi - logp_lo)  # events per unit log10 p of one event in the bin
     d = np.zeros((n, n))
     keys = {}
     for b in range(n):
         keys.setdefault((name[b], round(float(cosz_lo[b]), 6)), []).append(b)
     for rows in keys.values():
         rows = sorted(rows, key=lambda b: logp_lo[b])
-        width = np.array([logp_hi[b] - logp_lo[b] for b in rows])
         for i, b in enumerate(rows):
             # events enter b through its lower edge and leave through its upper edge (delta > 0)
             lower = [(b, 1.0)] if i == 0 else [(rows[i - 1], 0.5), (b, 0.5)]
             upper = [(b, 1.0)] if i == len(rows) - 1 else [(b, 0.5), (rows[i + 1], 0.5)]
             for src, w in lower:
-                d[b, src] += w / width[rows.index(src)]
+                d[b, src] += w * density[src]
             for src, w in upper:
-                d[b, src] -= w / width[rows.index(src)]
+                d[b, src] -= w * density[src]
     return d
 
 

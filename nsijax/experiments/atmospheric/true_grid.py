@@ -2,7 +2,8 @@
 
 Fields: ``e_min_gev`` < ``e_max_gev`` (log-spaced cells), ``n_energy``, ``n_coszen`` (cells on [-1, 1]),
 ``detector_depth_km`` and ``production_heights_km`` (a list; the probabilities are averaged over them), read into a
-:class:`~nsijax.physics.oscillation.atmospheric.ZenithGrid`.
+:class:`~nsijax.physics.oscillation.atmospheric.ZenithGrid`; optionally ``average`` = [k_E, k_cz], the blocks of cells
+an experiment folds as one (Super-K).
 """
 
 from __future__ import annotations
@@ -34,3 +35,12 @@ def true_grid(spec: dict[str, Any]) -> ZenithGrid:
         float(g["e_min_gev"]), float(g["e_max_gev"]), int(g["n_energy"]), int(g["n_coszen"]),
         detector_depth_km=float(g["detector_depth_km"]), production_heights_km=tuple(g["production_heights_km"]),
     )
+
+
+def resized(spec: dict[str, Any], n_energy: int, n_coszen: int) -> dict[str, Any]:
+    """Spec overrides (:func:`nsijax.experiments.load`) giving ``spec`` a propagation grid of ``n_energy`` x
+    ``n_coszen`` cells; a block average is reset to cell by cell, so that any size divides."""
+    out: dict[str, Any] = {"true_grid.n_energy": int(n_energy), "true_grid.n_coszen": int(n_coszen)}
+    if "average" in spec["true_grid"]:
+        out["true_grid.average"] = [1, 1]
+    return out
