@@ -1,15 +1,17 @@
 """Experiments: one class per response model behind one interface (:mod:`.base`), built from a spec
 (``spec.toml``) and its data files by the loader (:mod:`.catalogue`).
 
-Families: :mod:`.scattering` (pi-DAR CEvNS: COHERENT CsI and LAr; Gaussian measurements: CHARM, NuTeV)
+Families: :mod:`.scattering` (pi-DAR CEvNS: COHERENT CsI and LAr; reactor CEvNS: Dresden-II; Gaussian
+measurements: CHARM, NuTeV)
 and :mod:`.oscillation` (solar P_ee: Borexino; reactor spectrum: KamLAND; SNO D2O; GLoBES beams: DUNE)
-and :mod:`.atmospheric` (IceCube DeepCore).
+and :mod:`.atmospheric` (IceCube DeepCore, Super-Kamiokande).
 Importing this package registers every class (:data:`.base.RESPONSES`).
 
 >>> from nsijax import experiments
 >>> experiments.available()
 ['borexino_2018', 'charm', 'coherent_csi_2017', 'coherent_csi_2021', 'coherent_lar_2020',
- 'deepcore_2019_sample_b', 'dune_tdr', 'kamland_2011', 'nutev', 'sno_d2o_2002']
+ 'deepcore_2019_sample_b', 'dresden_ii_2022', 'dune_tdr', 'kamland_2011', 'nutev', 'sno_d2o_2002',
+ 'super_k_atm_2023']
 >>> csi = experiments.load("coherent_csi_2021")
 """
 
