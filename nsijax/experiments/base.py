@@ -34,6 +34,7 @@ from jaxtyping import Array, Float, PyTree
 
 from ..errors import InvalidInputError, InvalidParamsError
 from ..parameters.params import Params
+from ..physics.scattering.targets import ELEMENTS
 from ..statistics import terms as stats
 
 
@@ -174,6 +175,9 @@ def check_params(params: Params, experiment: AbstractExperiment) -> None:
             raise InvalidParamsError(f"unknown nuisance {key!r}; {experiment.name} has {list(experiment.nuisance_keys)}")
         if jnp.ndim(params.nuisances[key]) != 0:
             raise InvalidParamsError(f"nuisance {key!r} must be a scalar pull")
+    unknown = sorted(set(params.neutron_radius) - set(ELEMENTS))
+    if unknown:
+        raise InvalidParamsError(f"neutron_radius: unknown elements {unknown}; known: {sorted(ELEMENTS)}")
     experiment.check_params(params)
 
 

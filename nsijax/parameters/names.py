@@ -14,6 +14,8 @@ Names (units as :class:`Params` and its parts store them):
     osc_theta12, osc_theta13, osc_theta23, osc_delta_cp (rad), osc_dm21, osc_dm31 (eV^2)
                        oscillation parameters; those not named keep ``base.osc`` (None: NuFIT 6.0 NO)
     cevns_scale        normalisation of every CEvNS component
+    sin2_theta_w       weak mixing angle of the scattering couplings (Params.sin2_theta_w)
+    r_n_<El>           point-neutron rms radius of element El in fm (Params.neutron_radius), e.g. r_n_Cs, r_n_Ar
     <experiment>.<nuisance>   a nuisance pull (standard-normal units)
 
 :func:`build_params` maps names to a :class:`Params` (traceable: jit, vmap, grad), :func:`named_values`
@@ -32,6 +34,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..errors import InvalidParamsError
+from ..physics.scattering.targets import ELEMENTS
 from .nsi import COMPONENTS, NSI
 from .oscillation import OscParams, resolve_osc
 from .params import Params
@@ -54,7 +57,9 @@ def is_known(name: str) -> bool:
     if name.startswith("eps_"):
         parts = name[4:].split("_", 1)
         return len(parts) == 2 and parts[0] in FERMIONS and parts[1] in COMPONENTS
-    if name in ZPRIME or name == "cevns_scale":
+    if name in ZPRIME or name in ("cevns_scale", "sin2_theta_w"):
+        return True
+    if name.startswith("r_n_") and name[4:] in ELEMENTS:
         return True
     if name.startswith("osc_") and name[4:] in OSC:
         return True
@@ -68,6 +73,7 @@ def check_names(names: Iterable[str]) -> None:
         raise InvalidParamsError(
             f"unknown parameter names {bad}; use eps_<u|d|e|eL|eR>_<{'|'.join(COMPONENTS)}>, zprime_g, "
             "zprime_mass_mev (or zprime_log10_*), mu_nu_<e|mu|tau>, charge_radius_<e|mu|tau>, cevns_scale, "
+            f"sin2_theta_w, r_n_<{'|'.join(ELEMENTS)}>, "
             f"osc_<{'|'.join(OSC)}>, or '<experiment>.<nuisance>'"
         )
 
@@ -86,8 +92,8 @@ def build_params(
         zprime_charges: charge preset of the Z' (:data:`nsijax.parameters.zprime.CHARGE_PRESETS`), needed
             with ``zprime_*`` names.
         base: supplies what ``theta`` does not name among the oscillation parameters (``base.osc``), the
-            nuisance pulls (``base.nuisances``, e.g. a warm start) and ``cevns_scale``; NSI, Z', magnetic
-            moments and charge radii not named are zero. Default ``Params()``.
+            nuisance pulls (``base.nuisances``, e.g. a warm start), ``cevns_scale``, ``sin2_theta_w`` and the
+            neutron radii; NSI, Z', magnetic moments and charge radii not named are zero. Default ``Params()``.
     """
     check_names(theta)
     comps = {f: [jnp.zeros(())] * 9 for f in FERMIONS}
@@ -125,6 +131,8 @@ def build_params(
         osc=osc,
         nuisances={**base.nuisances, **{k: _float(v) for k, v in theta.items() if "." in k}},
         cevns_scale=theta.get("cevns_scale", base.cevns_scale),
+        sin2_theta_w=theta.get("sin2_theta_w", base.sin2_theta_w),
+        neutron_radius={**base.neutron_radius, **{k[4:]: _float(v) for k, v in theta.items() if k.startswith("r_n_")}},
     )
 
 
@@ -158,6 +166,12 @@ def named_values(params: Params, names: Iterable[str]) -> dict[str, Float[Array,
             v = params.mu_nu[..., FLAVOURS.index(n[6:])]
         elif n.startswith("charge_radius_"):
             v = params.charge_radius[..., FLAVOURS.index(n[14:])]
+        elif n == "sin2_theta_w":
+            v = params.sin2_theta_w
+        elif n.startswith("r_n_"):
+            if n[4:] not in params.neutron_radius:
+                raise InvalidParamsError(f"params has no neutron radius for {n[4:]}; cannot read {n}")
+            v = params.neutron_radius[n[4:]]
         else:  # cevns_scale
             v = params.cevns_scale
         out[n] = _float(v)

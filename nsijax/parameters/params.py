@@ -15,6 +15,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .. import constants as c
 from .._checks import as_float, check
 from ..errors import InvalidParamsError
 from .nsi import NSI
@@ -28,6 +29,29 @@ def _per_flavour(x, name: str) -> Float[Array, "3"]:
     if arr.shape[-1:] != (3,):
         raise InvalidParamsError(f"{name} must be a scalar or have shape (3,) (e, mu, tau); got {arr.shape}")
     return check(arr, ~jnp.isfinite(arr), f"{name} must be finite", InvalidParamsError)
+
+
+#: Smallest point-neutron rms radius (fm) a Helm form factor can have: sqrt(3) x its surface thickness 0.9 fm.
+MIN_NEUTRON_RADIUS_FM = 3**0.5 * 0.9
+
+
+def _neutron_radii(radii) -> dict[str, Array]:
+    """Validate ``{element symbol: R_n in fm}`` (each finite and > :data:`MIN_NEUTRON_RADIUS_FM`). The symbols are
+    checked against the known targets where they are used (the likelihood's and the cross sections' checks)."""
+    radii = {} if radii is None else radii
+    if not isinstance(radii, dict) or not all(isinstance(k, str) for k in radii):
+        raise InvalidParamsError(f"neutron_radius must be a dict element symbol -> R_n (fm); got {radii!r}")
+    out = {}
+    for el, r in radii.items():
+        a = as_float(r, f"neutron_radius[{el!r}]")
+        out[el] = check(
+            a,
+            ~jnp.isfinite(a) | (a <= MIN_NEUTRON_RADIUS_FM),
+            f"neutron_radius[{el!r}] must be a finite radius > {MIN_NEUTRON_RADIUS_FM:.3f} fm (R_n <= 0 is unphysical; "
+            "a Helm form needs R_n^2 > 3 s^2)",
+            InvalidParamsError,
+        )
+    return out
 
 
 class Params(eqx.Module):
@@ -44,6 +68,15 @@ class Params(eqx.Module):
         nuisances: dict ``"<experiment>.<nuisance>" -> pull`` (standard-normal units; missing = 0).
         cevns_scale: multiplies every CEvNS component (1 = physics prediction). Used for the
             "SM shape, free normalisation" fits; leave at 1 for physics fits.
+        sin2_theta_w: the weak mixing angle at the low momentum transfer of CEvNS and nu-e scattering
+            (default :data:`nsijax.constants.SIN2_THETA_W`, MS-bar at q -> 0). It sets the SM couplings of
+            :mod:`nsijax.physics.scattering` (tree level: g_V^p = 1/2 - 2 s^2, nu-e g_L, g_R; the radiatively
+            corrected ``"pdg"`` g_V^p is shifted by its tree-level slope -2 (s^2 - SIN2_THETA_W)) and of
+            the CHARM / NuTeV predictions; oscillations do not depend on it.
+        neutron_radius: point-neutron rms radius (fm) per element symbol, e.g. ``{"Cs": 5.0, "I": 5.0}``:
+            the CEvNS neutron form factor of those nuclei becomes a Helm form with that rms radius
+            (R0^2 = 5/3 (R_n^2 - 3 s^2), s = 0.9 fm; > 1.56 fm); elements not named keep the experiment's
+            form factor for protons and neutrons alike.
 
     Example:
         >>> p = Params(nsi=NSI(eps_u={"ee": 0.1}), nuisances={"coherent_csi_2021.flux": 0.5})
@@ -56,6 +89,8 @@ class Params(eqx.Module):
     osc: Any
     nuisances: dict[str, Array]
     cevns_scale: Float[Array, ""]
+    sin2_theta_w: Float[Array, ""]
+    neutron_radius: dict[str, Array]
 
     def __init__(
         self,
@@ -66,6 +101,8 @@ class Params(eqx.Module):
         osc: Any = None,
         nuisances: dict[str, Any] | None = None,
         cevns_scale=1.0,
+        sin2_theta_w=None,
+        neutron_radius: dict[str, Any] | None = None,
     ):
         if nsi is not None and not isinstance(nsi, NSI):
             raise InvalidParamsError(f"nsi must be an nsijax.NSI or None; got {type(nsi).__name__}")
@@ -88,6 +125,11 @@ class Params(eqx.Module):
         self.cevns_scale = check(
             s, ~jnp.isfinite(s) | (s < 0), "cevns_scale must be finite and >= 0", InvalidParamsError
         )
+        w = as_float(c.SIN2_THETA_W if sin2_theta_w is None else sin2_theta_w, "sin2_theta_w")
+        self.sin2_theta_w = check(
+            w, ~jnp.isfinite(w) | (w <= 0) | (w >= 1), "sin2_theta_w must lie in (0, 1)", InvalidParamsError
+        )
+        self.neutron_radius = _neutron_radii(neutron_radius)
 
     def matter_nsi(self) -> NSI:
         """The NSI that oscillations in matter see: ``nsi`` plus the Z'-induced NSI at q^2 = 0.

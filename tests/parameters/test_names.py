@@ -130,3 +130,19 @@ def test_dune_parametrisation_is_the_one_mapping():
         got = dune_nsi.nsi_params(theta, coupling)
         for x, y in zip(jax.tree_util.tree_leaves(ref), jax.tree_util.tree_leaves(got)):
             np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_weak_mixing_angle_and_neutron_radius_names():
+    """sin2_theta_w and r_n_<El> map to Params.sin2_theta_w and Params.neutron_radius and back; base carries them."""
+    theta = {"sin2_theta_w": 0.231, "r_n_Cs": 5.2, "r_n_I": 5.1}
+    p = build_params(theta)
+    assert {k: float(v) for k, v in named_values(p, theta).items()} == pytest.approx(theta)
+    q = build_params({"eps_u_ee": 0.1}, base=p)
+    assert float(q.sin2_theta_w) == pytest.approx(0.231) and set(q.neutron_radius) == {"Cs", "I"}
+    with pytest.raises(InvalidParamsError, match="no neutron radius"):
+        named_values(Params(), ["r_n_Ar"])
+    with pytest.raises(InvalidParamsError, match="unknown parameter names"):
+        build_params({"r_n_Cz": 5.0})
+    for bad in ({"sin2_theta_w": 1.2}, {"r_n_Cs": -1.0}, {"r_n_Cs": 1.0}):
+        with pytest.raises(InvalidParamsError):
+            build_params(bad)

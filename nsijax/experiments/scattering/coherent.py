@@ -7,7 +7,8 @@ Physics (:meth:`AbstractPionDARCEvNS.physics`, PHYSICS.md): for each of the thre
 
 is integrated by Gauss-Legendre quadrature above the kinematic threshold of every isotope (nodes built
 once at load time, :func:`nsijax.physics.sources.pion_dar.energy_nodes`), with the cross sections of
-:func:`nsijax.physics.scattering.cevns.dsigma_dT` (NSI, Z', magnetic moment and charge radius of ``params``).
+:func:`nsijax.physics.scattering.cevns.dsigma_dT` (NSI, Z', magnetic moment, charge radius, weak mixing angle and
+neutron radii of ``params``).
 Oscillations are neglected (L ~ 20-30 m: Delta m^2 L / E < 1e-4 for the standard splittings).
 
 Detector response (each final class; no Python loop over bins, static shapes): the recoil rates
@@ -91,6 +92,8 @@ def recoil_rates(params: Params, exp: AbstractPionDARCEvNS) -> Float[Array, "3 n
         charge_radius=params.charge_radius,
         form_factor=exp.form_factor,
         couplings=exp.couplings,
+        sin2_theta_w=params.sin2_theta_w,
+        neutron_radius=params.neutron_radius,
     )
     out = jnp.zeros((3, T.shape[0]))
     for i, iso in enumerate(get_target(exp.target).isotopes()):

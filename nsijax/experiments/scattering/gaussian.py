@@ -2,8 +2,8 @@
 
 Each ``[[measurements]]`` entry of the spec (observable, value, sigma, q2_gev2) is one Gaussian term
 ((prediction - value) / sigma)^2; the prediction (:meth:`GaussianMeasurements.expected`) follows
-Davidson et al., JHEP 03 (2003) 011 with the quark NSI of ``params.nsi`` and a Z' at the measurement's
-momentum transfer. No nuisances: the quoted errors include the systematics.
+Davidson et al., JHEP 03 (2003) 011 with the quark NSI of ``params.nsi``, a Z' at the measurement's
+momentum transfer and the SM couplings moved by ``params.sin2_theta_w`` at their tree-level slopes. No nuisances: the quoted errors include the systematics.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ... import constants as c
 from ...errors import InvalidSpecError
 from ...parameters.params import Params
 from ...statistics import terms as stats
@@ -123,7 +124,10 @@ class GaussianMeasurements(AbstractExperiment):
         rows = np.arange(n)
         u_aa, d_aa = eu[..., rows, flav], ed[..., rows, flav]  # (..., n)
         off = jnp.sum(eu[..., rows[:, None], off_idx] ** 2 + ed[..., rows[:, None], off_idx] ** 2, axis=-1)
-        gl_u, gl_d, gr_u, gr_d = (self.sm_couplings[i] for i in range(4))
+        # a weak mixing angle away from the reference shifts the SM couplings by their tree-level slopes
+        # (g_L^u = 1/2 - 2/3 s^2, g_L^d = -1/2 + 1/3 s^2, g_R^u = -2/3 s^2, g_R^d = 1/3 s^2)
+        ds2 = params.sin2_theta_w - c.SIN2_THETA_W
+        gl_u, gl_d, gr_u, gr_d = (self.sm_couplings[i] + k * ds2 for i, k in enumerate((-2 / 3, 1 / 3, -2 / 3, 1 / 3)))
         left = (gl_u + u_aa / 2) ** 2 + (gl_d + d_aa / 2) ** 2
         right = (gr_u + u_aa / 2) ** 2 + (gr_d + d_aa / 2) ** 2
         return coef[:, 1] * left + coef[:, 2] * right + coef[:, 3] * off

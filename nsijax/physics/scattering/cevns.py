@@ -6,12 +6,14 @@ dsigma/dT = (G_F^2 M / pi) (1 - M T / (2 E^2) - T / E) Q_a^2,         T <= T_max
 Q_a^2 = [ (g_V^p + 2 eps^u_aa + eps^d_aa) Z F(q^2) + (g_V^n + eps^u_aa + 2 eps^d_aa) N F(q^2) ]^2
       + sum_{b != a} | (2 eps^u_ab + eps^d_ab) Z F + (eps^u_ab + 2 eps^d_ab) N F |^2
 
-(Barranco, Miranda & Rashba, JHEP 0512, 021 (2005); PHYSICS.md), q^2 = 2 M T. A Z' adds the diagonal
+(Barranco, Miranda & Rashba, JHEP 0512, 021 (2005); PHYSICS.md), q^2 = 2 M T, with the proton form factor F on
+the Z terms and the neutron one F_n on the N terms (F_n = F unless a point-neutron radius R_n is given: then a Helm
+form with that rms radius). The weak mixing angle sets g_V^p (tree: 1/2 - 2 sin^2 theta_W; the radiatively
+corrected "pdg" value shifted by -2 (sin^2 theta_W - SIN2_THETA_W)). A Z' adds the diagonal
 eps^{u,d}(q^2) of :meth:`nsijax.ZPrime.nsi`. Charge radius: g_V^p -> g_V^p - (2/3) m_W^2 sin^2 theta_W
 <r^2_aa> (Giunti, Neutrino 2022; Cadeddu et al., PRD 98, 113010 (2018)). Magnetic moment (incoherent
 sum): (pi alpha^2 / m_e^2) (1/T - 1/E) Z^2 F^2 (mu_nu / mu_B)^2 (Vogel & Engel, PRD 39, 3378 (1989)).
-Antineutrinos: eps -> eps^*, which leaves every term unchanged. Proton and neutron form factors are
-taken equal.
+Antineutrinos: eps -> eps^*, which leaves every term unchanged.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Literal
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ... import constants as c
@@ -30,7 +33,7 @@ from ...parameters.nsi import NSI
 from ...parameters.zprime import ZPrime
 from . import form_factors as ff
 from .kinematics import t_max
-from .targets import Target, get_target
+from .targets import ELEMENTS, Target, get_target
 
 #: Component indices (see nsijax.parameters.nsi.COMPONENTS) of the off-diagonal entries touching flavour a.
 _OFFDIAG = {0: ((3, 4), (5, 6)), 1: ((3, 4), (7, 8)), 2: ((5, 6), (7, 8))}
@@ -63,6 +66,36 @@ def nucleon_couplings(couplings: str) -> tuple[float, float]:
     return COUPLINGS[couplings]
 
 
+def weak_mixing_shift(sin2_theta_w) -> Float[Array, ""]:
+    """Shift of g_V^p when sin^2 theta_W differs from :data:`nsijax.constants.SIN2_THETA_W`: -2 Delta s^2
+    (exact at tree level; for the radiatively corrected couplings the rho, kappa factors ~1.005 of the slope are
+    neglected). g_V^n does not depend on it."""
+    return -2.0 * (jnp.asarray(sin2_theta_w) - c.SIN2_THETA_W)
+
+
+def check_elements(neutron_radius) -> None:
+    """``neutron_radius`` must be a dict keyed by known element symbols (:data:`~.targets.ELEMENTS`)."""
+    if not isinstance(neutron_radius, dict):
+        raise InvalidInputError("neutron_radius must be a dict element -> R_n (fm), e.g. Params.neutron_radius")
+    unknown = sorted(set(neutron_radius) - set(ELEMENTS))
+    if unknown:
+        raise InvalidInputError(f"neutron_radius: unknown elements {unknown}; known: {sorted(ELEMENTS)}")
+
+
+def neutron_radii(t: Target, neutron_radius) -> tuple[Array | None, np.ndarray | None]:
+    """Per nucleus of ``t``: the point-neutron radii of :attr:`nsijax.Params.neutron_radius` (fm; a placeholder
+    where the element is not named) and the static mask of the named ones; (None, None) if none applies."""
+    if not neutron_radius:
+        return None, None
+    check_elements(neutron_radius)
+    named = np.array([el in neutron_radius for el in t.elements])
+    if not named.any():
+        return None, None
+    placeholder = jnp.asarray(5.0)  # keeps the unused Helm branch finite (and its gradient)
+    radii = jnp.stack([jnp.asarray(neutron_radius.get(el, placeholder), dtype=float) for el in t.elements])
+    return radii, named
+
+
 def charge_radius_shift(r2_cm2) -> Float[Array, "..."]:
     """Shift of g_V^p from a neutrino charge radius <r^2> (cm^2): -(2/3) m_W^2 sin^2 theta_W <r^2>."""
     return -(2.0 / 3.0) * c.M_W**2 * c.SIN2_THETA_W * jnp.asarray(r2_cm2) / c.HBARC_MEV_CM**2
@@ -81,6 +114,8 @@ def dsigma_dT(
     charge_radius: ArrayLike = 0.0,
     form_factor: Literal["helm", "klein_nystrand", "none"] = "helm",
     couplings: Literal["tree", "pdg"] = "tree",
+    sin2_theta_w: ArrayLike | None = None,
+    neutron_radius: dict | None = None,
 ) -> Float[Array, "..."]:
     """CEvNS differential cross section dsigma/dT in cm^2/MeV per formula unit of ``target``.
 
@@ -97,6 +132,10 @@ def dsigma_dT(
         charge_radius: neutrino charge radius <r^2> in cm^2 (scalar or per flavour (3,)).
         form_factor: "helm" (Lewin-Smith), "klein_nystrand" or "none".
         couplings: nucleon couplings, "tree" (PHYSICS.md) or "pdg" (radiatively corrected).
+        sin2_theta_w: weak mixing angle (None: :data:`nsijax.constants.SIN2_THETA_W`); shifts g_V^p
+            (:func:`weak_mixing_shift`).
+        neutron_radius: point-neutron rms radius (fm) by element symbol (as :attr:`nsijax.Params.neutron_radius`);
+            the named nuclei get a Helm neutron form factor of that radius, the others F_n = F.
 
     Returns:
         dsigma/dT with the broadcast shape of E_mev and T_mev; exactly 0 where T > T_max(E).
@@ -110,11 +149,14 @@ def dsigma_dT(
     mu = per_flavour(mu_nu, "mu_nu", a)
     r2 = per_flavour(charge_radius, "charge_radius", a)
     check_models(nsi, zprime)
-    return _dsigma_dT(E, T, t, a, bool(antineutrino), nsi, zprime, mu, r2, fff, gvp, gvn)
+    s2 = None if sin2_theta_w is None else jnp.asarray(sin2_theta_w, dtype=float)
+    radii, named = neutron_radii(t, neutron_radius)
+    named = None if named is None else tuple(bool(x) for x in named)
+    return _dsigma_dT(E, T, t, a, bool(antineutrino), nsi, zprime, mu, r2, fff, gvp, gvn, s2, radii, named)
 
 
 @eqx.filter_jit
-def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, gvn):
+def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, gvn, s2, radii, named):
     del antineutrino  # Q^2 is invariant under eps -> eps^* (PHYSICS.md)
     shape = jnp.broadcast_shapes(E.shape, T.shape)
     # no explicit broadcast: form factors and couplings depend on T only, so on an E x T grid they are
@@ -124,8 +166,11 @@ def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, 
     Z, N, A = jnp.asarray(t.Z), jnp.asarray(t.N), jnp.asarray(t.A)
     q2 = 2.0 * M * Tb
     F = fff(q2, A)
+    Fn = F if radii is None else jnp.where(np.asarray(named), ff.helm_from_rms(q2, radii), F)
 
     gp = gvp + charge_radius_shift(r2)
+    if s2 is not None:
+        gp = gp + weak_mixing_shift(s2)
     gn = gvn
     if nsi is not None:
         eu, ed = nsi.u[..., a, None], nsi.d[..., a, None]
@@ -135,12 +180,12 @@ def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, 
         zn = zprime.nsi(q2)
         gp = gp + 2.0 * zn.u[..., a] + zn.d[..., a]
         gn = gn + zn.u[..., a] + 2.0 * zn.d[..., a]
-    q_weak2 = ((gp * Z + gn * N) * F) ** 2
+    q_weak2 = (gp * Z * F + gn * N * Fn) ** 2
     if nsi is not None:
         for re, im in _OFFDIAG[a]:
             for k in (re, im):
                 u_k, d_k = nsi.u[..., k, None], nsi.d[..., k, None]
-                q_weak2 = q_weak2 + (((2.0 * u_k + d_k) * Z + (u_k + 2.0 * d_k) * N) * F) ** 2
+                q_weak2 = q_weak2 + ((2.0 * u_k + d_k) * Z * F + (u_k + 2.0 * d_k) * N * Fn) ** 2
 
     E_safe = jnp.where(Eb > 0, Eb, 1.0)
     kin = 1.0 - M * Tb / (2.0 * E_safe**2) - Tb / E_safe

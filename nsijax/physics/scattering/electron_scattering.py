@@ -31,9 +31,9 @@ from .kinematics import t_max
 from .targets import Target, get_target
 
 
-def sm_couplings(flavor: int, antineutrino: bool = False) -> tuple[float, float]:
+def sm_couplings(flavor: int, antineutrino: bool = False, sin2_theta_w=c.SIN2_THETA_W):
     """Standard-Model (g_L, g_R) for neutrino-electron scattering, before the antineutrino swap."""
-    s2 = c.SIN2_THETA_W
+    s2 = sin2_theta_w
     g_l = -0.5 + s2 + (1.0 if flavor == 0 else 0.0)
     return g_l, s2
 
@@ -47,6 +47,7 @@ def dsigma_dT(
     nsi: NSI | None = None,
     zprime: ZPrime | None = None,
     mu_nu: ArrayLike = 0.0,
+    sin2_theta_w: ArrayLike | None = None,
 ) -> Float[Array, "..."]:
     """nu-e elastic dsigma/dT in cm^2/MeV per free electron at rest.
 
@@ -55,6 +56,7 @@ def dsigma_dT(
         flavor: 0 (e), 1 (mu), 2 (tau), static. antineutrino: static.
         nsi: chiral electron couplings eps^{eL}, eps^{eR} enter. zprime: at q^2 = 2 m_e T.
         mu_nu: magnetic moment in Bohr magnetons (scalar or per flavour (3,)).
+        sin2_theta_w: weak mixing angle of g_L, g_R (None: :data:`nsijax.constants.SIN2_THETA_W`).
 
     Returns:
         dsigma/dT, broadcast shape of E and T; exactly 0 above T_max = 2E^2/(m_e + 2E).
@@ -64,13 +66,14 @@ def dsigma_dT(
     T = nonnegative(T_mev, "T_mev", "MeV")
     mu = per_flavour(mu_nu, "mu_nu", a)
     check_models(nsi, zprime)
-    return _dsigma_dT(E, T, a, bool(antineutrino), nsi, zprime, mu)
+    s2 = c.SIN2_THETA_W if sin2_theta_w is None else jnp.asarray(sin2_theta_w, dtype=float)
+    return _dsigma_dT(E, T, a, bool(antineutrino), nsi, zprime, mu, s2)
 
 
 @eqx.filter_jit
-def _dsigma_dT(E, T, a, antineutrino, nsi, zprime, mu):
+def _dsigma_dT(E, T, a, antineutrino, nsi, zprime, mu, s2):
     E, T = jnp.broadcast_arrays(E, T)
-    g_l, g_r = sm_couplings(a)
+    g_l, g_r = sm_couplings(a, sin2_theta_w=s2)
     # rows G^P_{a b}, b = e, mu, tau (complex), built from the SM and the NSI row a
     unit = jnp.zeros(3).at[a].set(1.0)
     GL = g_l * unit + jnp.zeros(E.shape + (3,), dtype=complex)
@@ -116,8 +119,12 @@ def dsigma_dT_atom(
     nsi: NSI | None = None,
     zprime: ZPrime | None = None,
     mu_nu: ArrayLike = 0.0,
+    sin2_theta_w: ArrayLike | None = None,
 ) -> Float[Array, "..."]:
     """nu-e dsigma/dT (cm^2/MeV) per formula unit of ``target``: per-electron value times the number of
     electrons that recoil T can free (stepping function of the shell binding energies)."""
-    per_e = dsigma_dT(E_mev, T_mev, flavor=flavor, antineutrino=antineutrino, nsi=nsi, zprime=zprime, mu_nu=mu_nu)
+    per_e = dsigma_dT(
+        E_mev, T_mev, flavor=flavor, antineutrino=antineutrino, nsi=nsi, zprime=zprime, mu_nu=mu_nu,
+        sin2_theta_w=sin2_theta_w,
+    )  # fmt: skip
     return per_e * free_electrons(T_mev, target)

@@ -46,6 +46,19 @@ def helm(q2_mev2, A) -> Float[Array, "..."]:
     return spherical_j1_over_x(q2_fm * r0**2) * jnp.exp(-0.5 * q2_fm * HELM_S_FM**2)
 
 
+def helm_from_rms(q2_mev2, rms_fm) -> Float[Array, "..."]:
+    """Helm form factor (surface thickness s = 0.9 fm) whose distribution has rms radius ``rms_fm``:
+    <r^2> = 3/5 R0^2 + 3 s^2, so R0^2 = 5/3 (rms^2 - 3 s^2) (rms > sqrt(3) s = 1.56 fm)."""
+    q2_fm = jnp.asarray(q2_mev2) / c.HBARC_MEV_FM**2
+    r0_sq = 5.0 / 3.0 * (jnp.asarray(rms_fm) ** 2 - 3.0 * HELM_S_FM**2)
+    return spherical_j1_over_x(q2_fm * r0_sq) * jnp.exp(-0.5 * q2_fm * HELM_S_FM**2)
+
+
+def helm_rms_fm(A) -> Float[Array, "..."]:
+    """rms radius (fm) of the Lewin-Smith Helm distribution of mass number A: sqrt(3/5 R0^2 + 3 s^2)."""
+    return jnp.sqrt(0.6 * helm_radius_fm(A) ** 2 + 3.0 * HELM_S_FM**2)
+
+
 def klein_nystrand(q2_mev2, A) -> Float[Array, "..."]:
     """Klein-Nystrand form factor at q^2 (MeV^2) for mass number A."""
     q2_fm = jnp.asarray(q2_mev2) / c.HBARC_MEV_FM**2

@@ -54,6 +54,9 @@ _ISOTOPES: dict[str, tuple[int, list[tuple[int, float, float]]]] = {
     "Cs": (55, [(133, 132.905451961, 1.0)]),
 }
 
+#: Element symbols of the known nuclei.
+ELEMENTS = tuple(_ISOTOPES)
+
 # element -> [(binding energy in keV, electrons in the (sub)shell), ...]
 _SHELLS: dict[str, list[tuple[float, int]]] = {
     "C": [(0.2842, 2), (0.018, 2), (0.0113, 2)],
@@ -133,6 +136,12 @@ class Target:
     def nuclei(self) -> float:
         """Nuclei per formula unit."""
         return float(self.weight.sum())
+
+    @property
+    def elements(self) -> tuple[str, ...]:
+        """Element symbol of each nucleus entry."""
+        by_z = {z: el for el, (z, _) in _ISOTOPES.items()}
+        return tuple(by_z[int(z)] for z in self.Z)
 
     def isotopes(self) -> list[Target]:
         """One single-isotope Target per nucleus entry (same weights), e.g. to integrate each isotope
