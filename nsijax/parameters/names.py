@@ -10,7 +10,8 @@ Names (units as :class:`Params` and its parts store them):
     zprime_g, zprime_mass_mev (MeV), zprime_log10_g, zprime_log10_mass_mev
                        Z' coupling and mass; a Z' needs one of each and a charge preset
     mu_nu_<a>          magnetic moment of flavour a in {e, mu, tau} (mu_B)
-    charge_radius_<a>  charge radius <r^2> of flavour a (cm^2)
+    charge_radius_<a>  charge radius <r^2> of flavour a (cm^2); charge_radius_<emu|etau|mutau> the transition ones
+    millicharge_<a>    electric charge of flavour a (units of e)
     osc_theta12, osc_theta13, osc_theta23, osc_delta_cp (rad), osc_dm21, osc_dm31 (eV^2)
                        oscillation parameters; those not named keep ``base.osc`` (None: NuFIT 6.0 NO)
     cevns_scale        normalisation of every CEvNS component
@@ -46,6 +47,8 @@ FERMIONS = ("u", "d", "e", "eL", "eR")
 OSC = ("theta12", "theta13", "theta23", "delta_cp", "dm21", "dm31")
 #: Flavours of the ``mu_nu_<a>`` and ``charge_radius_<a>`` names.
 FLAVOURS = ("e", "mu", "tau")
+#: Flavour pairs of the transition ``charge_radius_<ab>`` names, in the order of Params.transition_charge_radius.
+TRANSITIONS = ("emu", "etau", "mutau")
 #: The Z' names: linear and log10 coupling and mass (MeV).
 ZPRIME = ("zprime_g", "zprime_mass_mev", "zprime_log10_g", "zprime_log10_mass_mev")
 
@@ -63,7 +66,9 @@ def is_known(name: str) -> bool:
         return True
     if name.startswith("osc_") and name[4:] in OSC:
         return True
-    return any(name.startswith(p) and name[len(p):] in FLAVOURS for p in ("mu_nu_", "charge_radius_"))
+    if name.startswith("charge_radius_") and name[14:] in TRANSITIONS:
+        return True
+    return any(name.startswith(p) and name[len(p):] in FLAVOURS for p in ("mu_nu_", "charge_radius_", "millicharge_"))
 
 
 def check_names(names: Iterable[str]) -> None:
@@ -72,7 +77,8 @@ def check_names(names: Iterable[str]) -> None:
     if bad:
         raise InvalidParamsError(
             f"unknown parameter names {bad}; use eps_<u|d|e|eL|eR>_<{'|'.join(COMPONENTS)}>, zprime_g, "
-            "zprime_mass_mev (or zprime_log10_*), mu_nu_<e|mu|tau>, charge_radius_<e|mu|tau>, cevns_scale, "
+            "zprime_mass_mev (or zprime_log10_*), mu_nu_<e|mu|tau>, charge_radius_<e|mu|tau|emu|etau|mutau>, "
+            "millicharge_<e|mu|tau>, cevns_scale, "
             f"sin2_theta_w, r_n_<{'|'.join(ELEMENTS)}>, "
             f"osc_<{'|'.join(OSC)}>, or '<experiment>.<nuisance>'"
         )
@@ -93,7 +99,7 @@ def build_params(
             with ``zprime_*`` names.
         base: supplies what ``theta`` does not name among the oscillation parameters (``base.osc``), the
             nuisance pulls (``base.nuisances``, e.g. a warm start), ``cevns_scale``, ``sin2_theta_w`` and the
-            neutron radii; NSI, Z', magnetic moments and charge radii not named are zero. Default ``Params()``.
+            neutron radii; NSI, Z', magnetic moments, charge radii and millicharges not named are zero. Default ``Params()``.
     """
     check_names(theta)
     comps = {f: [jnp.zeros(())] * 9 for f in FERMIONS}
@@ -118,6 +124,8 @@ def build_params(
         zprime = ZPrime(g, m, charges=zprime_charges)
     mu = jnp.stack([_float(theta.get(f"mu_nu_{a}", 0.0)) for a in FLAVOURS])
     r2 = jnp.stack([_float(theta.get(f"charge_radius_{a}", 0.0)) for a in FLAVOURS])
+    r2_ab = jnp.stack([_float(theta.get(f"charge_radius_{ab}", 0.0)) for ab in TRANSITIONS])
+    q_nu = jnp.stack([_float(theta.get(f"millicharge_{a}", 0.0)) for a in FLAVOURS])
     base = base or Params()
     osc = base.osc
     if any(f"osc_{k}" in theta for k in OSC):
@@ -128,6 +136,8 @@ def build_params(
         zprime=zprime,
         mu_nu=mu,
         charge_radius=r2,
+        transition_charge_radius=r2_ab,
+        millicharge=q_nu,
         osc=osc,
         nuisances={**base.nuisances, **{k: _float(v) for k, v in theta.items() if "." in k}},
         cevns_scale=theta.get("cevns_scale", base.cevns_scale),
@@ -164,8 +174,12 @@ def named_values(params: Params, names: Iterable[str]) -> dict[str, Float[Array,
             v = getattr(resolve_osc(params.osc), n[4:])
         elif n.startswith("mu_nu_"):
             v = params.mu_nu[..., FLAVOURS.index(n[6:])]
+        elif n.startswith("charge_radius_") and n[14:] in TRANSITIONS:
+            v = params.transition_charge_radius[..., TRANSITIONS.index(n[14:])]
         elif n.startswith("charge_radius_"):
             v = params.charge_radius[..., FLAVOURS.index(n[14:])]
+        elif n.startswith("millicharge_"):
+            v = params.millicharge[..., FLAVOURS.index(n[12:])]
         elif n == "sin2_theta_w":
             v = params.sin2_theta_w
         elif n.startswith("r_n_"):

@@ -62,6 +62,9 @@ class Params(eqx.Module):
         zprime: a light vector mediator :class:`nsijax.ZPrime`, or None.
         mu_nu: effective neutrino magnetic moment per flavour, units of mu_B (scalar or (3,)).
         charge_radius: neutrino charge radius <r^2> per flavour in cm^2 (scalar or (3,)).
+        transition_charge_radius: transition charge radii <r^2>_ab of (e mu, e tau, mu tau) in cm^2 (scalar or (3,));
+            they add incoherently to the scattering cross sections (a neutrino of flavour a leaves as b).
+        millicharge: neutrino electric charge per flavour in units of e (scalar or (3,)).
         osc: :class:`nsijax.physics.oscillation.OscParams` used by the oscillation experiments (Borexino,
             KamLAND; unused by the scattering ones), or None = NuFIT 6.0 normal-ordering best fit.
             Oscillations see the matter NSI :meth:`matter_nsi` (``nsi`` plus the Z' at q^2 = 0).
@@ -86,6 +89,8 @@ class Params(eqx.Module):
     zprime: ZPrime | None
     mu_nu: Float[Array, "3"]
     charge_radius: Float[Array, "3"]
+    transition_charge_radius: Float[Array, "3"]
+    millicharge: Float[Array, "3"]
     osc: Any
     nuisances: dict[str, Array]
     cevns_scale: Float[Array, ""]
@@ -103,6 +108,8 @@ class Params(eqx.Module):
         cevns_scale=1.0,
         sin2_theta_w=None,
         neutron_radius: dict[str, Any] | None = None,
+        transition_charge_radius=0.0,
+        millicharge=0.0,
     ):
         if nsi is not None and not isinstance(nsi, NSI):
             raise InvalidParamsError(f"nsi must be an nsijax.NSI or None; got {type(nsi).__name__}")
@@ -112,6 +119,8 @@ class Params(eqx.Module):
         self.zprime = zprime
         self.mu_nu = _per_flavour(mu_nu, "mu_nu")
         self.charge_radius = _per_flavour(charge_radius, "charge_radius")
+        self.transition_charge_radius = _per_flavour(transition_charge_radius, "transition_charge_radius")
+        self.millicharge = _per_flavour(millicharge, "millicharge")
         self.osc = osc
         nu = {} if nuisances is None else nuisances
         if not isinstance(nu, dict) or not all(isinstance(k, str) for k in nu):

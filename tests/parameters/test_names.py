@@ -146,3 +146,14 @@ def test_weak_mixing_angle_and_neutron_radius_names():
     for bad in ({"sin2_theta_w": 1.2}, {"r_n_Cs": -1.0}, {"r_n_Cs": 1.0}):
         with pytest.raises(InvalidParamsError):
             build_params(bad)
+
+
+def test_electromagnetic_names():
+    """millicharge_<a> and the transition radii charge_radius_<emu|etau|mutau> round-trip through Params."""
+    theta = {"millicharge_e": 1e-9, "millicharge_tau": -2e-9, "charge_radius_emu": 3e-32, "charge_radius_mu": -1e-32}
+    p = build_params(theta)
+    np.testing.assert_allclose(p.millicharge, [1e-9, 0.0, -2e-9])
+    np.testing.assert_allclose(p.transition_charge_radius, [3e-32, 0.0, 0.0])
+    assert {k: float(v) for k, v in named_values(p, theta).items()} == pytest.approx(theta)
+    with pytest.raises(InvalidParamsError, match="unknown parameter names"):
+        build_params({"charge_radius_ee": 1e-32})

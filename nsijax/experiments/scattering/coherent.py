@@ -7,8 +7,8 @@ Physics (:meth:`AbstractPionDARCEvNS.physics`, PHYSICS.md): for each of the thre
 
 is integrated by Gauss-Legendre quadrature above the kinematic threshold of every isotope (nodes built
 once at load time, :func:`nsijax.physics.sources.pion_dar.energy_nodes`), with the cross sections of
-:func:`nsijax.physics.scattering.cevns.dsigma_dT` (NSI, Z', magnetic moment, charge radius, weak mixing angle and
-neutron radii of ``params``).
+:func:`nsijax.physics.scattering.cevns.dsigma_dT` (NSI, Z', magnetic moment, charge radii, millicharge, weak
+mixing angle and neutron radii of ``params``).
 Oscillations are neglected (L ~ 20-30 m: Delta m^2 L / E < 1e-4 for the standard splittings).
 
 Detector response (each final class; no Python loop over bins, static shapes): the recoil rates
@@ -51,7 +51,8 @@ from jaxtyping import Array, Float
 from ... import constants as c
 from ...errors import InvalidInputError, InvalidSpecError
 from ...parameters.params import Params
-from ...physics.scattering import cevns
+from ...physics import quadrature
+from ...physics.scattering import cevns, electron_scattering
 from ...physics.scattering.kinematics import t_max
 from ...physics.scattering.targets import get_target
 from ...physics.sources.pion_dar import (
@@ -78,11 +79,30 @@ CEVNS_KEYS = tuple(f"cevns_{k}" for k in PION_DAR_COMPONENTS)
 _TIME_ROW = tuple(0 if prompt else 1 for (_, _, prompt) in PION_DAR_COMPONENTS.values())
 
 
-def recoil_rates(params: Params, exp: AbstractPionDARCEvNS) -> Float[Array, "3 nT"]:
-    """Expected CEvNS events at each recoil quadrature node (quadrature weight included).
+class ElectronNodes(eqx.Module):
+    """Quadrature of nu-e elastic scattering on the atomic electrons (empty arrays where a spec has no
+    ``binning.electron_recoil_kev``, e.g. LAr, whose pulse-shape cut removes electron recoils).
+
+    Fields: recoil_mev, recoil_weights (nTe,) electron-recoil nodes (MeV) and weights; enu_mev (nTe, nE) neutrino
+    energies on [E_min(T_e), m_mu/2]; enu_weights (2, nTe, nE) weight x normalised nu_e and anti-nu_mu spectra.
+    """
+
+    recoil_mev: Float[Array, " nTe"]
+    recoil_weights: Float[Array, " nTe"]
+    enu_mev: Float[Array, "nTe nE"]
+    enu_weights: Float[Array, "2 nTe nE"]
+
+    @property
+    def size(self) -> int:
+        return int(self.recoil_mev.shape[0])
+
+
+def recoil_rates(params: Params, exp: AbstractPionDARCEvNS) -> Float[Array, "3 nTall"]:
+    """Expected events at each recoil quadrature node (quadrature weight included): the CEvNS nuclear-recoil
+    nodes (``exp.recoil_mev``), then the nu-e electron-recoil nodes (``exp.electron``, none for LAr).
 
     Rows: prompt nu_mu, delayed nu_e, delayed anti-nu_mu (:data:`CEVNS_KEYS`).
-    Summing a row gives the number of recoils in [recoil_kev] before any detector effect.
+    Summing a row's nuclear part gives the number of recoils in [recoil_kev] before any detector effect.
     """
     T = exp.recoil_mev
     kw = dict(
@@ -94,6 +114,8 @@ def recoil_rates(params: Params, exp: AbstractPionDARCEvNS) -> Float[Array, "3 n
         couplings=exp.couplings,
         sin2_theta_w=params.sin2_theta_w,
         neutron_radius=params.neutron_radius,
+        transition_charge_radius=params.transition_charge_radius,
+        millicharge=params.millicharge,
     )
     out = jnp.zeros((3, T.shape[0]))
     for i, iso in enumerate(get_target(exp.target).isotopes()):
@@ -104,7 +126,26 @@ def recoil_rates(params: Params, exp: AbstractPionDARCEvNS) -> Float[Array, "3 n
         w = exp.enu_weights[:, i]
         rows = jnp.stack([prompt, jnp.sum(nue * w[0], -1), jnp.sum(numubar * w[1], -1)])
         out = out + rows
-    return out * exp.exposure * exp.recoil_weights
+    out = out * exp.exposure * exp.recoil_weights
+    el = exp.electron
+    if el.size == 0:
+        return out
+    ekw = dict(
+        nsi=params.nsi, zprime=params.zprime, mu_nu=params.mu_nu, charge_radius=params.charge_radius,
+        sin2_theta_w=params.sin2_theta_w, transition_charge_radius=params.transition_charge_radius,
+        millicharge=params.millicharge,
+    )  # fmt: skip
+    Te = el.recoil_mev
+    prompt = electron_scattering.dsigma_dT_atom(c.E_NU_PROMPT, Te, exp.target, flavor=1, **ekw)
+    nue = electron_scattering.dsigma_dT_atom(el.enu_mev, Te[:, None], exp.target, flavor=0, **ekw)
+    numubar = electron_scattering.dsigma_dT_atom(el.enu_mev, Te[:, None], exp.target, flavor=1, antineutrino=True, **ekw)
+    rows = jnp.stack([prompt, jnp.sum(nue * el.enu_weights[0], -1), jnp.sum(numubar * el.enu_weights[1], -1)])
+    return jnp.concatenate([out, rows * exp.exposure * el.recoil_weights], axis=1)
+
+
+def _electron_components(spec_e: Float[Array, "3 nE"], time_pdf, scale) -> Float[Array, "nE nt"]:
+    """nu-e elastic scattering of the three components, each with its time PDF row, summed."""
+    return scale * sum(jnp.tensordot(spec_e[i], time_pdf[_TIME_ROW[i]], axes=0) for i in range(3))
 
 
 def _cevns_components(spec_e: Float[Array, "3 nE"], time_pdf, scale) -> dict[str, Array]:
@@ -156,6 +197,7 @@ class AbstractPionDARCEvNS(AbstractExperiment):
     recoil_weights: eqx.AbstractVar[Float[Array, " nT"]]
     enu_mev: eqx.AbstractVar[Float[Array, "niso nT nE"]]
     enu_weights: eqx.AbstractVar[Float[Array, "2 niso nT nE"]]
+    electron: eqx.AbstractVar[ElectronNodes]
 
     # --- building ---------------------------------------------------------------------------------
 
@@ -173,6 +215,11 @@ class AbstractPionDARCEvNS(AbstractExperiment):
         integer(spec, "binning.recoil_panels", where, 1, 1000)
         integer(spec, "binning.recoil_order", where, 1, 64)
         integer(spec, "binning.energy_nodes", where, 2, 256)
+        if "electron_recoil_kev" in spec.get("binning", {}):
+            e_lo = edges(spec, "binning.electron_recoil_kev", where)[0]
+            if e_lo <= 0:
+                raise InvalidSpecError(f"{where}: binning.electron_recoil_kev lower end must be > 0 keV")
+            integer(spec, "binning.electron_panels", where, 1, 1000)
         for key in cls.BIN_EDGES:
             edges(spec, f"binning.{key}", where)
         for key in cls.DETECTOR_NUMBERS:
@@ -321,7 +368,27 @@ def _source_fields(s: dict[str, Any], tables: dict[str, np.ndarray]) -> dict[str
         recoil_weights=jnp.asarray(wT, dtype=float),
         enu_mev=jnp.asarray(np.stack(e_nodes), dtype=float),
         enu_weights=jnp.asarray(np.stack(e_w, axis=1), dtype=float),
+        electron=_electron_nodes(binning, target),
     )
+
+
+def _electron_nodes(binning: dict[str, Any], target) -> ElectronNodes:
+    """nu-e quadrature on ``binning.electron_recoil_kev`` (log panels, with edges at the shell binding energies
+    where the free-electron count steps); empty without that field."""
+    if "electron_recoil_kev" not in binning:
+        z = jnp.zeros((0,))
+        return ElectronNodes(z, z, jnp.zeros((0, 1)), jnp.zeros((2, 0, 1)))
+    lo, hi = binning["electron_recoil_kev"][0], binning["electron_recoil_kev"][-1]
+    b = target.shell_binding_kev
+    cuts = np.unique(np.concatenate([np.geomspace(lo, hi, binning["electron_panels"] + 1), b[(b > lo) & (b < hi)]]))
+    u, wu = quadrature.unit_rule(binning["recoil_order"])
+    a_, b_ = cuts[:-1, None], cuts[1:, None]
+    Te = ((a_ + (b_ - a_) * u).ravel()) * 1e-3
+    wTe = ((b_ - a_) * wu).ravel() * 1e-3
+    E, w = energy_nodes(Te, c.M_E, binning["energy_nodes"])
+    ew = np.stack([w * np.asarray(pion_dar_spectrum(E, k)) for k in ("nu_e", "nu_mu_bar")])
+    f = lambda x: jnp.asarray(x, dtype=float)  # noqa: E731
+    return ElectronNodes(f(Te), f(wTe), f(E), f(ew))
 
 
 def _aggregation(fine_edges: np.ndarray, coarse_edges: np.ndarray) -> np.ndarray:
@@ -386,6 +453,7 @@ class CsIPoisson2017(AbstractPionDARCEvNS):
     recoil_weights: Float[Array, " nT"]
     enu_mev: Float[Array, "niso nT nE"]
     enu_weights: Float[Array, "2 niso nT nE"]
+    electron: ElectronNodes
     time_pdf: Float[Array, "3 nt"]
     ssb: Float[Array, "npe nt"]
     brn_pe_1pe: Float[Array, " nb"]
@@ -423,7 +491,10 @@ class CsIPoisson2017(AbstractPionDARCEvNS):
     def detector_counts(self, pulls, rates, scale):
         theta, s = pulls, self.nuisance_sigma
         qf = jnp.maximum(self.quenching_factor + s[1] * theta[1], 1e-6)
-        mu = self.light_yield * qf * self.recoil_mev * 1e3  # mean PE (T in keV)
+        n_nuc = self.recoil_mev.shape[0]
+        # mean PE of the nuclear recoils (quenched) and of the electron recoils (E_ee = T_e), T in keV
+        e_ee = jnp.concatenate([qf * self.recoil_mev, self.electron.recoil_mev]) * 1e3
+        mu = self.light_yield * e_ee
         n = self.pe_counts
         logp = n[None, :] * jnp.log(mu)[:, None] - mu[:, None] - gammaln(n + 1.0)[None, :]
         prob = jnp.exp(logp)  # (nT, n_max)
@@ -435,8 +506,11 @@ class CsIPoisson2017(AbstractPionDARCEvNS):
             # floor at zero: extreme pulls of (a, k, x0) must not make the efficiency (and mu) negative
             return jnp.maximum(a / (1.0 + jnp.exp(-k * (x - x0))), 0.0) * step
 
-        spec_pe = ((rates @ prob) * eff(self.pe_centres)) @ self.pe_aggregate  # (3, nPE)
+        spec_pe = ((rates[:, :n_nuc] @ prob[:n_nuc]) * eff(self.pe_centres)) @ self.pe_aggregate  # (3, nPE)
         out = _cevns_components(spec_pe, self.time_pdf, norm_factor(theta[0], s[0]) * scale)
+        if self.electron.size:
+            spec_e = ((rates[:, n_nuc:] @ prob[n_nuc:]) * eff(self.pe_centres)) @ self.pe_aggregate
+            out["nu_e_scattering"] = _electron_components(spec_e, self.time_pdf, norm_factor(theta[0], s[0]))
         brn_pe = (self.brn_pe_1pe * eff(self.brn_centres)) @ self.brn_aggregate
         out["ssb"] = self.ssb * norm_factor(theta[5], s[5])
         out["brn"] = norm_factor(theta[6], s[6]) * jnp.outer(brn_pe, self.time_pdf[2])
@@ -487,6 +561,7 @@ class CsIGamma2021(AbstractPionDARCEvNS):
     recoil_weights: Float[Array, " nT"]
     enu_mev: Float[Array, "niso nT nE"]
     enu_weights: Float[Array, "2 niso nT nE"]
+    electron: ElectronNodes
     time_pdf: Float[Array, "2 nt"]
     ssb: Float[Array, "npe nt"]
     brn: Float[Array, "npe nt"]
@@ -525,6 +600,8 @@ class CsIGamma2021(AbstractPionDARCEvNS):
         coef = q[0] + (interp_sets(theta[1], q[0], q[1], q[2]) - q[0]) + (interp_sets(theta[2], q[0], q[3], q[4]) - q[0])
         x = self.recoil_mev
         e_ee = 1e3 * x * (coef[0] + x * (coef[1] + x * (coef[2] + x * coef[3])))  # keVee
+        n_nuc = x.shape[0]
+        e_ee = jnp.concatenate([e_ee, 1e3 * self.electron.recoil_mev])  # electron recoils: E_ee = T_e
         e_ee = jnp.maximum(e_ee, E_EE_FLOOR_KEV)
         a_res, b_res = self.gamma_smearing[0], self.gamma_smearing[1]
         shape = 1.0 + b_res * e_ee
@@ -542,8 +619,11 @@ class CsIGamma2021(AbstractPionDARCEvNS):
         es = self.efficiency_sets
         ec = interp_sets(theta[3], es[0], es[1], es[2])
         eff = jnp.maximum(ec[0] / (1.0 + jnp.exp(-ec[1] * (self.pe_fine_centres - ec[2]))) + ec[3], 0.0)
-        spec_pe = ((rates @ prob) * eff) @ self.pe_aggregate
+        spec_pe = ((rates[:, :n_nuc] @ prob[:n_nuc]) * eff) @ self.pe_aggregate
         out = _cevns_components(spec_pe, self.time_pdf, norm_factor(theta[0], s[0]) * scale)
+        if self.electron.size:
+            spec_e = ((rates[:, n_nuc:] @ prob[n_nuc:]) * eff) @ self.pe_aggregate
+            out["nu_e_scattering"] = _electron_components(spec_e, self.time_pdf, norm_factor(theta[0], s[0]))
         out["ssb"] = self.ssb * norm_factor(theta[4], s[4])
         out["brn"] = self.brn * norm_factor(theta[5], s[5])
         out["nin"] = self.nin * norm_factor(theta[6], s[6])
@@ -690,6 +770,7 @@ class LAr2020(AbstractLAr2020):
     recoil_weights: Float[Array, " nT"]
     enu_mev: Float[Array, "niso nT nE"]
     enu_weights: Float[Array, "2 niso nT nE"]
+    electron: ElectronNodes
     quenching: Float[Array, " 2"]
     quenching_sigma: Float[Array, " 2"]
     resolution: Float[Array, ""]
@@ -744,6 +825,7 @@ class LAr2020Release(AbstractLAr2020):
     recoil_weights: Float[Array, " nT"]
     enu_mev: Float[Array, "niso nT nE"]
     enu_weights: Float[Array, "2 niso nT nE"]
+    electron: ElectronNodes
     quenching: Float[Array, " 2"]
     quenching_sigma: Float[Array, " 2"]
     resolution: Float[Array, ""]

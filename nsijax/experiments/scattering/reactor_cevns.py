@@ -13,9 +13,10 @@ fraction r_p, the rate per recoil node
 with the flux Phi of :func:`nsijax.physics.sources.reactor.flux_density` (thermal power, distance, fission fractions,
 spectrum model with its low-energy extension, U238(n, gamma) captures) and the CEvNS cross section of
 :func:`nsijax.physics.scattering.cevns.dsigma_dT` (anti-nu_e: NSI eps_ee and eps_e(mu,tau), a Z' at q^2 = 2 M T,
-magnetic moment, charge radius, weak mixing angle, Ge neutron radius), per Ge isotope above its kinematic threshold;
-plus anti-nu_e - e elastic scattering on the atomic electrons
-(:func:`nsijax.physics.scattering.electron_scattering.dsigma_dT_atom`; NSI eps^e, Z', mu_nu, weak mixing angle),
+magnetic moment, charge radii, millicharge, weak mixing angle, Ge neutron radius), per Ge isotope above its kinematic
+threshold; plus anti-nu_e - e elastic scattering on the atomic electrons
+(:func:`nsijax.physics.scattering.electron_scattering.dsigma_dT_atom`; NSI eps^e, Z', mu_nu, charge radii,
+millicharge, weak mixing angle),
 whose recoils are not quenched. Oscillations over 10 m are neglected.
 
 Detector response (:meth:`GeReactorCEvNS.expected`, iterated by the profiler): a nuclear recoil T gives the
@@ -315,13 +316,14 @@ class GeReactorCEvNS(AbstractExperiment):
         ``"cevns"`` (nuclear recoils, shape (nT,)) and ``"electron"`` (electron recoils, (nTe,))."""
         kw = dict(
             antineutrino=True, nsi=params.nsi, zprime=params.zprime, mu_nu=params.mu_nu,
-            sin2_theta_w=params.sin2_theta_w,
+            sin2_theta_w=params.sin2_theta_w, charge_radius=params.charge_radius,
+            transition_charge_radius=params.transition_charge_radius, millicharge=params.millicharge,
         )  # fmt: skip
         T = self.recoil_kev * 1e-3
         rate = jnp.zeros_like(T)
         for i, iso in enumerate(get_target("Ge").isotopes()):
             xs = cevns.dsigma_dT(
-                self.enu_mev[i], T[:, None], iso, flavor=0, charge_radius=params.charge_radius,
+                self.enu_mev[i], T[:, None], iso, flavor=0,
                 form_factor=self.form_factor, couplings=self.couplings, neutron_radius=params.neutron_radius, **kw,
             )  # fmt: skip
             rate = rate + jnp.sum(xs * self.enu_weights[i], axis=-1)

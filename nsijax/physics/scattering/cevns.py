@@ -4,14 +4,15 @@ charge radius.
 dsigma/dT = (G_F^2 M / pi) (1 - M T / (2 E^2) - T / E) Q_a^2,         T <= T_max = 2 E^2 / (M + 2 E)
 
 Q_a^2 = [ (g_V^p + 2 eps^u_aa + eps^d_aa) Z F(q^2) + (g_V^n + eps^u_aa + 2 eps^d_aa) N F(q^2) ]^2
-      + sum_{b != a} | (2 eps^u_ab + eps^d_ab) Z F + (eps^u_ab + 2 eps^d_ab) N F |^2
+      + sum_{b != a} | (2 eps^u_ab + eps^d_ab + delta_ab) Z F + (eps^u_ab + 2 eps^d_ab) N F |^2
 
 (Barranco, Miranda & Rashba, JHEP 0512, 021 (2005); PHYSICS.md), q^2 = 2 M T, with the proton form factor F on
 the Z terms and the neutron one F_n on the N terms (F_n = F unless a point-neutron radius R_n is given: then a Helm
 form with that rms radius). The weak mixing angle sets g_V^p (tree: 1/2 - 2 sin^2 theta_W; the radiatively
 corrected "pdg" value shifted by -2 (sin^2 theta_W - SIN2_THETA_W)). A Z' adds the diagonal
 eps^{u,d}(q^2) of :meth:`nsijax.ZPrime.nsi`. Charge radius: g_V^p -> g_V^p - (2/3) m_W^2 sin^2 theta_W
-<r^2_aa> (Giunti, Neutrino 2022; Cadeddu et al., PRD 98, 113010 (2018)). Magnetic moment (incoherent
+<r^2_aa> (Giunti, Neutrino 2022; Cadeddu et al., PRD 98, 113010 (2018)); transition radii <r^2_ab> give the delta_ab
+of the b != a amplitudes; a millicharge q_a adds (2 sqrt(2) pi alpha / G_F) q_a / Q^2 to g_V^p (Q^2 = 2 M T). Magnetic moment (incoherent
 sum): (pi alpha^2 / m_e^2) (1/T - 1/E) Z^2 F^2 (mu_nu / mu_B)^2 (Vogel & Engel, PRD 39, 3378 (1989)).
 Antineutrinos: eps -> eps^*, which leaves every term unchanged.
 """
@@ -37,6 +38,12 @@ from .targets import ELEMENTS, Target, get_target
 
 #: Component indices (see nsijax.parameters.nsi.COMPONENTS) of the off-diagonal entries touching flavour a.
 _OFFDIAG = {0: ((3, 4), (5, 6)), 1: ((3, 4), (7, 8)), 2: ((5, 6), (7, 8))}
+#: Indices into the transition charge radii (e mu, e tau, mu tau) of the pairs touching flavour a, in the order of
+#: the final flavours of :data:`_OFFDIAG`.
+TRANSITIONS_OF = {0: (0, 1), 1: (0, 2), 2: (1, 2)}
+#: 2 sqrt(2) pi alpha / G_F (MeV^2): the photon-exchange amplitude in units of the weak one (Giunti & Studenikin,
+#: Rev. Mod. Phys. 87, 531 (2015), Sec. VII).
+EM_OVER_WEAK_MEV2 = 2.0 * math.sqrt(2.0) * math.pi * c.ALPHA / c.G_F
 
 COUPLINGS = {"tree": (c.GV_P_TREE, c.GV_N_TREE), "pdg": (c.GV_P_RC, c.GV_N_RC)}
 
@@ -101,6 +108,15 @@ def charge_radius_shift(r2_cm2) -> Float[Array, "..."]:
     return -(2.0 / 3.0) * c.M_W**2 * c.SIN2_THETA_W * jnp.asarray(r2_cm2) / c.HBARC_MEV_CM**2
 
 
+def millicharge_shift(charge_e, q2_mev2) -> Float[Array, "..."]:
+    """Shift of g_V^p from a neutrino charge q (units of e) at momentum transfer Q^2 = q2 (MeV^2, > 0):
+    +(2 sqrt(2) pi alpha / G_F) q / Q^2 (Giunti & Studenikin 2015; Cadeddu et al., PRD 102, 015030 (2020), with
+    q^2 = -Q^2). Set to 0 at Q^2 = 0, where the cross section diverges (a threshold keeps it away)."""
+    q2 = jnp.asarray(q2_mev2)
+    safe = jnp.where(q2 > 0, q2, 1.0)
+    return jnp.where(q2 > 0, EM_OVER_WEAK_MEV2 * jnp.asarray(charge_e) / safe, 0.0)
+
+
 def dsigma_dT(
     E_mev: ArrayLike,
     T_mev: ArrayLike,
@@ -116,6 +132,8 @@ def dsigma_dT(
     couplings: Literal["tree", "pdg"] = "tree",
     sin2_theta_w: ArrayLike | None = None,
     neutron_radius: dict | None = None,
+    transition_charge_radius: ArrayLike = 0.0,
+    millicharge: ArrayLike = 0.0,
 ) -> Float[Array, "..."]:
     """CEvNS differential cross section dsigma/dT in cm^2/MeV per formula unit of ``target``.
 
@@ -136,6 +154,10 @@ def dsigma_dT(
             (:func:`weak_mixing_shift`).
         neutron_radius: point-neutron rms radius (fm) by element symbol (as :attr:`nsijax.Params.neutron_radius`);
             the named nuclei get a Helm neutron form factor of that radius, the others F_n = F.
+        transition_charge_radius: <r^2>_ab of (e mu, e tau, mu tau), cm^2 (scalar or (3,)): each adds
+            charge_radius_shift(<r^2>_ab) Z F to the amplitude of the final flavour b != a (with the off-diagonal NSI
+            of the same final flavour), incoherently with the flavour-diagonal one.
+        millicharge: neutrino charge in units of e (scalar or per flavour (3,)): g_V^p += :func:`millicharge_shift`.
 
     Returns:
         dsigma/dT with the broadcast shape of E_mev and T_mev; exactly 0 where T > T_max(E).
@@ -148,15 +170,17 @@ def dsigma_dT(
     gvp, gvn = nucleon_couplings(couplings)
     mu = per_flavour(mu_nu, "mu_nu", a)
     r2 = per_flavour(charge_radius, "charge_radius", a)
+    qnu = per_flavour(millicharge, "millicharge", a)
+    r2t = jnp.broadcast_to(jnp.asarray(transition_charge_radius, dtype=float), (3,))
     check_models(nsi, zprime)
     s2 = None if sin2_theta_w is None else jnp.asarray(sin2_theta_w, dtype=float)
     radii, named = neutron_radii(t, neutron_radius)
     named = None if named is None else tuple(bool(x) for x in named)
-    return _dsigma_dT(E, T, t, a, bool(antineutrino), nsi, zprime, mu, r2, fff, gvp, gvn, s2, radii, named)
+    return _dsigma_dT(E, T, t, a, bool(antineutrino), nsi, zprime, mu, r2, fff, gvp, gvn, s2, radii, named, r2t, qnu)
 
 
 @eqx.filter_jit
-def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, gvn, s2, radii, named):
+def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, gvn, s2, radii, named, r2t, qnu):
     del antineutrino  # Q^2 is invariant under eps -> eps^* (PHYSICS.md)
     shape = jnp.broadcast_shapes(E.shape, T.shape)
     # no explicit broadcast: form factors and couplings depend on T only, so on an E x T grid they are
@@ -168,7 +192,7 @@ def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, 
     F = fff(q2, A)
     Fn = F if radii is None else jnp.where(np.asarray(named), ff.helm_from_rms(q2, radii), F)
 
-    gp = gvp + charge_radius_shift(r2)
+    gp = gvp + charge_radius_shift(r2) + millicharge_shift(qnu, q2)
     if s2 is not None:
         gp = gp + weak_mixing_shift(s2)
     gn = gvn
@@ -181,11 +205,14 @@ def _dsigma_dT(E, T, t: Target, a, antineutrino, nsi, zprime, mu, r2, fff, gvp, 
         gp = gp + 2.0 * zn.u[..., a] + zn.d[..., a]
         gn = gn + zn.u[..., a] + 2.0 * zn.d[..., a]
     q_weak2 = (gp * Z * F + gn * N * Fn) ** 2
-    if nsi is not None:
-        for re, im in _OFFDIAG[a]:
-            for k in (re, im):
-                u_k, d_k = nsi.u[..., k, None], nsi.d[..., k, None]
-                q_weak2 = q_weak2 + ((2.0 * u_k + d_k) * Z * F + (u_k + 2.0 * d_k) * N * Fn) ** 2
+    # final flavours b != a: off-diagonal NSI (real and imaginary parts) and the transition charge radius
+    for (re, im), k in zip(_OFFDIAG[a], TRANSITIONS_OF[a]):
+        amp = {re: charge_radius_shift(r2t[k]) * Z * F, im: 0.0}
+        if nsi is not None:
+            for j in (re, im):
+                u_j, d_j = nsi.u[..., j, None], nsi.d[..., j, None]
+                amp[j] = amp[j] + (2.0 * u_j + d_j) * Z * F + (u_j + 2.0 * d_j) * N * Fn
+        q_weak2 = q_weak2 + amp[re] ** 2 + amp[im] ** 2
 
     E_safe = jnp.where(Eb > 0, Eb, 1.0)
     kin = 1.0 - M * Tb / (2.0 * E_safe**2) - Tb / E_safe

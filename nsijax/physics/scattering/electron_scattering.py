@@ -9,7 +9,11 @@ g_R. NSI (Barranco et al., PRD 76, 073008 (2007)): with G^P_ab = g_P delta_ab + 
     g_L^2 -> sum_b |G^L_ab|^2,  g_R^2 -> sum_b |G^R_ab|^2,  g_L g_R -> Re sum_b G^L_ab conj(G^R_ab),
 
 so off-diagonal entries add in quadrature. A Z' enters through eps^{eL,eR}(q^2 = 2 m_e T). Magnetic
-moment: (pi alpha^2 / m_e^2)(1/T - 1/E)(mu_nu/mu_B)^2 per electron. Per atom, the cross section is scaled
+moment: (pi alpha^2 / m_e^2)(1/T - 1/E)(mu_nu/mu_B)^2 per electron. Charge radii and millicharge are vector
+shifts of the row, delta_ab split equally into G^L_ab and G^R_ab, of opposite sign to the proton's in CEvNS (the
+electron's charge is -1; :mod:`.cevns`): delta_aa = (2/3) m_W^2 sin^2 theta_W <r^2_aa> - (2 sqrt(2) pi alpha / G_F)
+q_a / (2 m_e T), delta_ab = (2/3) m_W^2 sin^2 theta_W <r^2_ab> (Kouzakov & Studenikin, PRD 95, 055013 (2017): g_V ->
+g_V + (2/3) m_W^2 <r^2> sin^2 theta_W). Per atom, the cross section is scaled
 by the number of electrons with binding energy below T (step approximation; Kouzakov & Studenikin,
 PRD 95, 055013 (2017) for its validity at T >> binding).
 """
@@ -26,7 +30,7 @@ from ... import constants as c
 from ..._checks import flavor_index, nonnegative
 from ...parameters.nsi import NSI, components_to_matrix
 from ...parameters.zprime import ZPrime
-from .cevns import check_models, per_flavour
+from .cevns import TRANSITIONS_OF, charge_radius_shift, check_models, millicharge_shift, per_flavour
 from .kinematics import t_max
 from .targets import Target, get_target
 
@@ -48,6 +52,9 @@ def dsigma_dT(
     zprime: ZPrime | None = None,
     mu_nu: ArrayLike = 0.0,
     sin2_theta_w: ArrayLike | None = None,
+    charge_radius: ArrayLike = 0.0,
+    transition_charge_radius: ArrayLike = 0.0,
+    millicharge: ArrayLike = 0.0,
 ) -> Float[Array, "..."]:
     """nu-e elastic dsigma/dT in cm^2/MeV per free electron at rest.
 
@@ -57,6 +64,8 @@ def dsigma_dT(
         nsi: chiral electron couplings eps^{eL}, eps^{eR} enter. zprime: at q^2 = 2 m_e T.
         mu_nu: magnetic moment in Bohr magnetons (scalar or per flavour (3,)).
         sin2_theta_w: weak mixing angle of g_L, g_R (None: :data:`nsijax.constants.SIN2_THETA_W`).
+        charge_radius: <r^2> per flavour (cm^2); transition_charge_radius: <r^2>_ab of (e mu, e tau, mu tau) (cm^2);
+            millicharge: charge per flavour (units of e) -- see the module docstring.
 
     Returns:
         dsigma/dT, broadcast shape of E and T; exactly 0 above T_max = 2E^2/(m_e + 2E).
@@ -67,11 +76,14 @@ def dsigma_dT(
     mu = per_flavour(mu_nu, "mu_nu", a)
     check_models(nsi, zprime)
     s2 = c.SIN2_THETA_W if sin2_theta_w is None else jnp.asarray(sin2_theta_w, dtype=float)
-    return _dsigma_dT(E, T, a, bool(antineutrino), nsi, zprime, mu, s2)
+    r2 = per_flavour(charge_radius, "charge_radius", a)
+    qnu = per_flavour(millicharge, "millicharge", a)
+    r2t = jnp.broadcast_to(jnp.asarray(transition_charge_radius, dtype=float), (3,))
+    return _dsigma_dT(E, T, a, bool(antineutrino), nsi, zprime, mu, s2, r2, r2t, qnu)
 
 
 @eqx.filter_jit
-def _dsigma_dT(E, T, a, antineutrino, nsi, zprime, mu, s2):
+def _dsigma_dT(E, T, a, antineutrino, nsi, zprime, mu, s2, r2, r2t, qnu):
     E, T = jnp.broadcast_arrays(E, T)
     g_l, g_r = sm_couplings(a, sin2_theta_w=s2)
     # rows G^P_{a b}, b = e, mu, tau (complex), built from the SM and the NSI row a
@@ -85,6 +97,13 @@ def _dsigma_dT(E, T, a, antineutrino, nsi, zprime, mu, s2):
         zn = zprime.nsi(2.0 * c.M_E * T)
         GL = GL + zn.eL[..., a, None] * unit
         GR = GR + zn.eR[..., a, None] * unit
+    # electromagnetic vector shifts of the row (electron charge -1: the opposite of the proton's shifts)
+    delta = (-charge_radius_shift(r2) - millicharge_shift(qnu, 2.0 * c.M_E * T))[..., None] * unit
+    others = [b for b in range(3) if b != a]
+    for b, k in zip(others, TRANSITIONS_OF[a]):
+        delta = delta - charge_radius_shift(r2t[k]) * jnp.zeros(3).at[b].set(1.0)
+    GL = GL + 0.5 * delta
+    GR = GR + 0.5 * delta
     if antineutrino:  # swap chiralities; eps -> eps^* leaves the moduli below unchanged
         GL, GR = GR, GL
     gl2 = jnp.sum(jnp.abs(GL) ** 2, axis=-1)
@@ -120,11 +139,15 @@ def dsigma_dT_atom(
     zprime: ZPrime | None = None,
     mu_nu: ArrayLike = 0.0,
     sin2_theta_w: ArrayLike | None = None,
+    charge_radius: ArrayLike = 0.0,
+    transition_charge_radius: ArrayLike = 0.0,
+    millicharge: ArrayLike = 0.0,
 ) -> Float[Array, "..."]:
     """nu-e dsigma/dT (cm^2/MeV) per formula unit of ``target``: per-electron value times the number of
     electrons that recoil T can free (stepping function of the shell binding energies)."""
     per_e = dsigma_dT(
         E_mev, T_mev, flavor=flavor, antineutrino=antineutrino, nsi=nsi, zprime=zprime, mu_nu=mu_nu,
-        sin2_theta_w=sin2_theta_w,
+        sin2_theta_w=sin2_theta_w, charge_radius=charge_radius, transition_charge_radius=transition_charge_radius,
+        millicharge=millicharge,
     )  # fmt: skip
     return per_e * free_electrons(T_mev, target)

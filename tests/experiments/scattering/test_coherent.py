@@ -19,9 +19,9 @@ from nsijax.parameters.zprime import ZPrime
 #   CsI 2021: 341 +- 11 (th) +- 42 (exp) (Akimov et al., PRL 129 (2022) 081801, arXiv:2110.07730);
 #   LAr 2020: 128 +- 17 (arXiv:2003.10630; release cevnspdf.txt total, LArParametersAnlA.yaml).
 OFFICIAL_SM = {"coherent_csi_2017": 173.0, "coherent_csi_2021": 341.0, "coherent_lar_2020": 128.0}
-BACKGROUNDS = {
-    "coherent_csi_2017": {"ssb", "brn"},
-    "coherent_csi_2021": {"ssb", "brn", "nin"},
+BACKGROUNDS = {  # the non-CEvNS components (CsI: nu-e elastic scattering too)
+    "coherent_csi_2017": {"ssb", "brn", "nu_e_scattering"},
+    "coherent_csi_2021": {"ssb", "brn", "nin", "nu_e_scattering"},
     "coherent_lar_2020": {"ssb", "brn", "brn_delayed"},
 }
 
@@ -43,6 +43,23 @@ def test_components_shapes_and_sums(name):
     np.testing.assert_allclose(comp["cevns"], comp["cevns_nu_mu"] + comp["cevns_nu_e"] + comp["cevns_nu_mu_bar"])
     tot = total_counts(Params(), exp)
     np.testing.assert_allclose(tot, comp["cevns"] + sum(comp[b] for b in BACKGROUNDS[name]))
+
+
+@pytest.mark.parametrize("name", ["coherent_csi_2017", "coherent_csi_2021"])
+def test_csi_nu_e_scattering_is_negligible_in_the_sm_and_grows_with_electromagnetic_properties(name):
+    """nu-e elastic scattering in CsI (E_ee = T_e, the same photo-electron response as the quenched nuclear
+    recoils): < 1e-3 events in the SM; a magnetic moment adds exactly mu^2 x a fixed spectrum (no interference), and
+    a millicharge of 1e-9 e gives a large excess at low PE (the photon pole 2 pi alpha^2 q^2 / (m_e T^2)).
+    LAr has no nu-e component (its pulse-shape cut removes electron recoils)."""
+    exp = load(name)
+    sm, m1, m2, q = (
+        expected_counts(p, exp)["nu_e_scattering"]
+        for p in (Params(), Params(mu_nu=1e-9), Params(mu_nu=2e-9), Params(millicharge=1e-9))
+    )
+    assert float(sm.sum()) < 1e-3
+    np.testing.assert_allclose((m2 - sm).sum() / (m1 - sm).sum(), 4.0, rtol=1e-9)
+    assert float(q.sum()) > 100 * float(m1.sum())
+    assert "nu_e_scattering" not in expected_counts(Params(), load("coherent_lar_2020"))
 
 
 def test_background_normalisations_match_the_releases():
