@@ -8,6 +8,9 @@
     nsijax fit --atmospheric-nsi
                         eps_mutau, eps_tautau - eps_mumu, |eps_emu|, |eps_etau| profiles from atmospheric data
                         (IceCube DeepCore 3-year sample B)
+    nsijax fit --cevns-properties
+                        magnetic moments, millicharge, charge radii, sin^2 theta_W and R_n(Cs) profiles from
+                        COHERENT CsI 2021 + Dresden-II + XENONnT 8B
     nsijax scan         a profile scan of any parameters over any experiments
     nsijax sample       NUTS posterior of chosen parameters (uniform priors) with diagnostics; the
                         nuisance pulls are sampled with their N(0,1) priors (marginal posterior), or
@@ -17,7 +20,7 @@
     nsijax targets      the known scattering targets
 
 Settings come from flags or a TOML file (``--config``; table ``[fit]``, ``[joint]``, ``[dune_nsi]``,
-``[atmospheric_nsi]``, ``[scan]`` or ``[sample]``).
+``[atmospheric_nsi]``, ``[cevns_properties]``, ``[scan]`` or ``[sample]``).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from ..parameters import NSI
 from ..parameters.names import check_names
 from ..physics.scattering import targets
 from ..physics.sources import pion_dar as flux
-from ..studies import atmospheric_nsi, coherent_nsi, dune_nsi, lma_dark
+from ..studies import atmospheric_nsi, cevns_properties, coherent_nsi, dune_nsi, lma_dark
 from . import plotting
 
 #: The bundled experiment whose exposure ``nsijax demo`` uses (COHERENT CsI[Na] 2017, Science 357 (2017) 1123).
@@ -218,6 +221,24 @@ def _fit_atmospheric_nsi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit_cevns_properties(args: argparse.Namespace) -> int:
+    if args.zprime or args.experiments or args.joint or args.dune_nsi or args.atmospheric_nsi:
+        raise SystemExit("nsijax fit --cevns-properties: --zprime, --experiments, --joint, --dune-nsi and --atmospheric-nsi "
+                         "do not apply (set 'experiments', 'parameters' and 'ranges' in the [cevns_properties] table "
+                         "of --config)")
+    cfg = _study_config(args, cevns_properties.CEvNSPropertiesConfig, "cevns_properties", "--cevns-properties")
+    out = Path(args.output)
+    print(f"nsijax fit --cevns-properties: {', '.join(cfg.parameters)} from {', '.join(cfg.experiments)}, "
+          f"writing results to {out}/", flush=True)
+    summary = cevns_properties.run(cfg, out, progress=not args.quiet, plots=_have_matplotlib())
+    print()
+    for name, d in summary["results"].items():
+        ivs = " U ".join(f"[{lo:+.4g}, {hi:+.4g}]" for lo, hi in d["interval_90cl"])
+        print(f"{name:18s} best fit {d['best_fit']:+.4g}; 90% CL (1 dof): {ivs}")
+    print(f"done in {summary['wall_time_s']:.1f} s; see {out / 'cevns_properties.json'}")
+    return 0
+
+
 def _experiment_kind(name: str) -> str:
     """The ``kind`` of a bundled experiment (a clear error for an unknown name)."""
     try:
@@ -227,6 +248,8 @@ def _experiment_kind(name: str) -> str:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    if args.cevns_properties:
+        return _fit_cevns_properties(args)
     if args.atmospheric_nsi:
         return _fit_atmospheric_nsi(args)
     if args.dune_nsi:
@@ -373,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the DUNE NSI sensitivity study (Asimov data) instead (TOML table [dune_nsi])")
     f.add_argument("--atmospheric-nsi", action="store_true",
                    help="run the atmospheric NSI study (DeepCore data) instead (TOML table [atmospheric_nsi])")
+    f.add_argument("--cevns-properties", action="store_true",
+                   help="run the CEvNS electromagnetic / electroweak / nuclear study instead (TOML table [cevns_properties])")
     f.add_argument("--config", default=None, help="TOML file with a [fit] table (grid sizes, ranges, experiments, presets)")
     f.add_argument("--experiments", nargs="+", default=None, help="experiments to combine (default coherent_csi_2021 coherent_lar_2020)")
     f.add_argument("--zprime", nargs="+", default=None, help="Z' charge presets for exclusion curves (default B-L universal)")

@@ -108,6 +108,24 @@ def test_fit_atmospheric_nsi_tiny(tmp_path):
     assert "published" in out.stdout
 
 
+@pytest.mark.slow  # CLI end to end: Dresden-II profiles
+def test_fit_cevns_properties_tiny(tmp_path):
+    """`nsijax fit --cevns-properties` with mu_nu_e from Dresden-II on 5 points writes its summary, scan and plot;
+    the SM (mu = 0) is the best point and the 90 % CL bound falls inside the range (ours 3.6e-10 mu_B)."""
+    cfg = tmp_path / "em.toml"
+    cfg.write_text("[cevns_properties]\nexperiments = ['dresden_ii_2022']\nparameters = ['mu_nu_e']\nn_points = 5\n"
+                   "ranges = {mu_nu_e = [0.0, 8e-10]}\n")
+    out_dir = tmp_path / "em"
+    out = run("fit", "--cevns-properties", "--config", str(cfg), "--output", str(out_dir), "--quiet")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    summary = json.loads((out_dir / "cevns_properties.json").read_text())
+    r = summary["results"]["mu_nu_e"]
+    (lo, hi), = r["interval_90cl"]
+    assert r["best_fit"] == 0.0 and lo == 0.0 and 2e-10 < hi < 6e-10
+    assert (out_dir / "profile_mu_nu_e.png").exists() and (out_dir / "profile_mu_nu_e.npz").exists()
+    assert "90% CL (1 dof)" in out.stdout
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -123,6 +141,7 @@ def test_fit_atmospheric_nsi_tiny(tmp_path):
         (["fit", "--joint", "--experiments", "coherent_nai"], "unknown experiment"),
         (["fit", "--dune-nsi", "--zprime", "B-L"], "do not apply"),
         (["fit", "--atmospheric-nsi", "--experiments", "dune_tdr"], "do not apply"),
+        (["fit", "--cevns-properties", "--zprime", "B-L"], "do not apply"),
     ],
 )
 def test_bad_settings_fail_clearly(args, message):
