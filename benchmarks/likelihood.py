@@ -117,15 +117,6 @@ class NumpyCsI2017:
         bc = 2 * np.sum(mu - nobs + nlogn - np.where(nobs > 0, nobs * np.log(np.maximum(mu, 1e-10)), 0))
         return bc + np.sum(np.asarray(theta) ** 2)  # N(0, 1) priors of the pulls
 
-    def value_and_fd_grad(self, eps, theta, h=1e-5):
-        v = self.chi2(eps, theta)
-        g = [(self.chi2(eps + h, theta) - self.chi2(eps - h, theta)) / (2 * h)]
-        for i in range(len(theta)):
-            tp, tm = theta.copy(), theta.copy()
-            tp[i] += h
-            tm[i] -= h
-            g.append((self.chi2(eps, tp) - self.chi2(eps, tm)) / (2 * h))
-        return v, np.array(g)
 
 
 def _params(exps, eps=0.02):
@@ -192,7 +183,7 @@ def main(argv=None) -> None:
     theta = np.full(len(e17.nuisance_names), 0.1)
     v_np = peer.chi2(0.02, theta)
     t_np = _common.time_call(lambda: peer.chi2(0.02, theta), repeat=repeat, min_time=min_time)
-    t_np_g = _common.time_call(lambda: peer.value_and_fd_grad(0.02, theta), repeat=1 if args.smoke else 2, min_time=min_time)
+    t_np_g = _common.time_call(lambda: _common.fd_value_and_grad(peer.chi2, 0.02, theta), repeat=1 if args.smoke else 2, min_time=min_time)
     v_jax = next(r["chi2"] for r in rows if r["case"] == "coherent_csi_2017")
     rows.append(
         {

@@ -19,7 +19,6 @@ Writes benchmarks/results/reactor_cevns-<platform>.json and prints a table.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -29,13 +28,11 @@ from scipy.special import spherical_jn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
-import equinox as eqx  # noqa: E402
 
 import nsijax  # noqa: E402,F401  (enables x64)
 from nsijax import constants as c  # noqa: E402
 from nsijax.experiments import load, spec  # noqa: E402
 from nsijax.experiments.parsers.spec import DATA_DIR  # noqa: E402
-from nsijax.likelihood import chi2  # noqa: E402
 from nsijax.parameters.nsi import NSI  # noqa: E402
 from nsijax.parameters.params import Params  # noqa: E402
 
@@ -155,16 +152,6 @@ class NumpyDresdenII:
             mu.append(frac * signal + v[f"{p}_flat"] + expo + lines)
         return float(np.sum(((np.array(mu) - self.obs) / self.err) ** 2) + np.sum(self.gauss * np.asarray(theta) ** 2))
 
-    def value_and_fd_grad(self, eps, theta, h=1e-5):
-        v = self.chi2(eps, theta)
-        g = [(self.chi2(eps + h, theta) - self.chi2(eps - h, theta)) / (2 * h)]
-        for i in range(len(theta)):
-            tp, tm = theta.copy(), theta.copy()
-            tp[i] += h
-            tm[i] -= h
-            g.append((self.chi2(eps, tp) - self.chi2(eps, tm)) / (2 * h))
-        return v, np.array(g)
-
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -177,45 +164,9 @@ def main(argv=None) -> None:
     e = load("dresden_ii_2022")
     theta = np.full(len(e.nuisance_names), 0.1)
     p = Params(nsi=NSI(eps_u={"ee": 0.02}), nuisances=dict(zip(e.nuisance_keys, theta)))
-    rows = []
-    for label, mode in (("dresden_ii_2022", "given"), ("dresden_ii_2022 (profiled)", "profile")):
-        value = eqx.filter_jit(lambda p, e, mode=mode: chi2(p, e, nuisances=mode))
-        vgrad = eqx.filter_jit(eqx.filter_value_and_grad(lambda p, e, mode=mode: chi2(p, e, nuisances=mode)))
-        c_v, t_v = _common.time_jitted(value, p, e, repeat=repeat, min_time=min_time)
-        c_g, t_g = _common.time_jitted(vgrad, p, e, repeat=repeat, min_time=min_time)
-        rows.append({
-            "case": label, "bins": e.n_bins, "nuisances": len(e.nuisance_names), "chi2": round(float(value(p, e)), 4),
-            "compile_value_s": round(c_v, 2), "compile_grad_s": round(c_g, 2),
-            "value_ms": round(t_v * 1e3, 4), "value_and_grad_ms": round(t_g * 1e3, 4),
-        })  # fmt: skip
-
+    rows = _common.likelihood_rows("dresden_ii_2022", e, p, repeat=repeat, min_time=min_time)
     peer = NumpyDresdenII(*((300, 200) if args.smoke else (1500, 600)))
-    v_np = peer.chi2(0.02, theta)
-    t_np = _common.time_call(lambda: peer.chi2(0.02, theta), repeat=1 if args.smoke else 3, min_time=min_time)
-    t_np_g = _common.time_call(lambda: peer.value_and_fd_grad(0.02, theta), repeat=1, min_time=min_time)
-    rows.append({
-        "case": "numpy_dresden_ii (peer)", "bins": e.n_bins, "nuisances": len(theta), "chi2": round(v_np, 4),
-        "compile_value_s": 0.0, "compile_grad_s": 0.0, "value_ms": round(t_np * 1e3, 4),
-        "value_and_grad_ms": round(t_np_g * 1e3, 4),
-    })  # fmt: skip
-    ours = rows[0]
-    summary = {
-        "value_and_grad_ms": ours["value_and_grad_ms"],
-        "target_ms": 1.0,
-        "numpy_vs_nsijax_chi2_abs_diff": float(abs(v_np - ours["chi2"])),
-        "speedup_value_vs_numpy": float(t_np * 1e3 / ours["value_ms"]),
-        "speedup_value_and_grad_vs_numpy_fd": float(t_np_g * 1e3 / ours["value_and_grad_ms"]),
-        "smoke": bool(args.smoke),
-    }
-    cols = ["case", "bins", "nuisances", "chi2", "compile_value_s", "compile_grad_s", "value_ms", "value_and_grad_ms"]
-    _common.print_table(rows, cols)
-    print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in summary.items()})
-    path = _common.write_json(
-        "reactor_cevns-smoke" if args.smoke else "reactor_cevns", {"rows": rows, "summary": summary}
-    )
-    print("wrote", path)
-    if not math.isfinite(v_np):
-        raise SystemExit("peer value not finite")
+    _common.peer_comparison("reactor_cevns", rows, peer.chi2, 0.02, theta, smoke=args.smoke, min_time=min_time)
 
 
 if __name__ == "__main__":
