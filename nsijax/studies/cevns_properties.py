@@ -28,16 +28,18 @@ from ..parameters.names import is_known
 from ..parameters.params import Params
 from ._config import from_mapping as _from_mapping
 
-#: Default scan ranges (units of the names: mu_B, e, cm^2, fm), wide enough to close the 90 % CL intervals of the
-#: default experiments (measured: mu_nu_e < 3.6e-10 from Dresden-II, mu_nu_mu < 1.7e-9 from CsI 2021, ...).
+#: Default scan ranges (units of the names: mu_B, e, cm^2, fm), about twice the 90 % CL intervals of the default
+#: experiments (measured with them: mu_nu_e < 3.6e-10, mu_nu_mu < 1.3e-9, |q_e| < 1.5e-11, <r^2_e> in [-7.9, 5.1]e-32,
+#: <r^2_mu> in [-7.6, 1.5]e-32, sin^2 theta_W in [0.179, 0.259], R_n(Cs) in [4.7, 7.8] fm); other experiments may need
+#: wider ones (``ranges``).
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
-    "mu_nu_e": (0.0, 1.0e-9),
-    "mu_nu_mu": (0.0, 5.0e-9),
-    "millicharge_e": (-4.0e-11, 4.0e-11),
-    "charge_radius_e": (-3.0e-31, 3.0e-31),
-    "charge_radius_mu": (-3.0e-31, 3.0e-31),
-    "sin2_theta_w": (0.10, 0.36),
-    "r_n_Cs": (3.0, 8.5),
+    "mu_nu_e": (0.0, 6.0e-10),
+    "mu_nu_mu": (0.0, 2.5e-9),
+    "millicharge_e": (-2.5e-11, 2.5e-11),
+    "charge_radius_e": (-1.5e-31, 1.5e-31),
+    "charge_radius_mu": (-1.5e-31, 1.0e-31),
+    "sin2_theta_w": (0.12, 0.34),
+    "r_n_Cs": (3.0, 9.0),
 }
 
 
