@@ -34,7 +34,7 @@ from jaxtyping import Array, Float, PyTree
 
 from ..errors import InvalidInputError, InvalidParamsError
 from ..parameters.params import Params
-from ..physics.scattering.targets import ELEMENTS
+from ..physics.scattering.targets import check_elements
 from ..statistics import terms as stats
 
 
@@ -175,9 +175,7 @@ def check_params(params: Params, experiment: AbstractExperiment) -> None:
             raise InvalidParamsError(f"unknown nuisance {key!r}; {experiment.name} has {list(experiment.nuisance_keys)}")
         if jnp.ndim(params.nuisances[key]) != 0:
             raise InvalidParamsError(f"nuisance {key!r} must be a scalar pull")
-    unknown = sorted(set(params.neutron_radius) - set(ELEMENTS))
-    if unknown:
-        raise InvalidParamsError(f"neutron_radius: unknown elements {unknown}; known: {sorted(ELEMENTS)}")
+    check_elements(params.neutron_radius, InvalidParamsError)
     experiment.check_params(params)
 
 

@@ -25,3 +25,16 @@ def nodes(a, b, n: int):
     a = jnp.asarray(a)[..., None]
     b = jnp.asarray(b)[..., None]
     return a + (b - a) * u, (b - a) * w
+
+
+def composite(edges, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Composite Gauss-Legendre rule with ``order`` nodes on each panel between consecutive ``edges`` (NumPy).
+
+    ``edges`` has shape (..., n_panels + 1) (one panel set per leading index, e.g. per recoil energy); the nodes and
+    weights have shape (..., n_panels x order), panel by panel.
+    """
+    e = np.asarray(edges, dtype=float)
+    u, wu = _leggauss(int(order))
+    a, b = e[..., :-1, None], e[..., 1:, None]
+    shape = e.shape[:-1] + (-1,)
+    return (a + (b - a) * u).reshape(shape), ((b - a) * wu).reshape(shape)

@@ -68,7 +68,7 @@ from ...physics.scattering.deuteron import cc_dsigma_dT
 from ...physics.scattering.electron_scattering import dsigma_dT as es_dsigma_dT
 from ..base import AbstractExperiment, register
 from ..parsers.spec import integer, nuisance_names, number, numbers, string
-from ..parsers.tables import read_rows
+from ..parsers.tables import read_rows, read_spectrum
 
 #: Nuisances of ``sno_d2o``, in order.
 NUISANCES = (
@@ -126,13 +126,9 @@ def _grid(lo, hi, step):
 
 
 def _spectrum(path, enu):
-    tab = read_rows(path, 2)
-    if np.any(np.diff(tab[:, 0]) <= 0) or np.any(tab[:, 1] < 0):
-        raise InvalidSpecError(f"{path}: energies must increase and spectrum values be >= 0")
-    area = np.trapezoid(tab[:, 1], tab[:, 0])
-    if area <= 0:
-        raise InvalidSpecError(f"{path}: spectrum integrates to {area}")
-    return np.interp(enu, tab[:, 0], tab[:, 1], left=0.0, right=0.0) / area
+    """The normalised spectrum of ``path`` (:func:`~nsijax.experiments.parsers.tables.read_spectrum`) at ``enu``."""
+    e, dn = read_spectrum(path)
+    return np.interp(enu, e, dn, left=0.0, right=0.0)
 
 
 def _f64(x) -> Array:

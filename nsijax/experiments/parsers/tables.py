@@ -67,3 +67,15 @@ def read_rows(
     if increasing and np.any(np.diff(arr[:, 0]) <= 0):
         raise InvalidSpecError(f"{path}: the first column (energy or log10 energy) must increase")
     return arr
+
+
+def read_spectrum(path: str | pathlib.Path) -> tuple[np.ndarray, np.ndarray]:
+    """A two-column neutrino spectrum table: (E, dN/dE normalised to unit area by the trapezoid rule). The energies
+    must increase and the values be >= 0 with a positive area."""
+    tab = read_rows(path, 2, increasing=True)
+    if np.any(tab[:, 1] < 0):
+        raise InvalidSpecError(f"{path}: spectrum values must be >= 0")
+    area = np.trapezoid(tab[:, 1], tab[:, 0])
+    if area <= 0:
+        raise InvalidSpecError(f"{path}: spectrum integrates to {area}")
+    return tab[:, 0], tab[:, 1] / area

@@ -379,12 +379,8 @@ def _electron_nodes(binning: dict[str, Any], target) -> ElectronNodes:
         z = jnp.zeros((0,))
         return ElectronNodes(z, z, jnp.zeros((0, 1)), jnp.zeros((2, 0, 1)))
     lo, hi = binning["electron_recoil_kev"][0], binning["electron_recoil_kev"][-1]
-    b = target.shell_binding_kev
-    cuts = np.unique(np.concatenate([np.geomspace(lo, hi, binning["electron_panels"] + 1), b[(b > lo) & (b < hi)]]))
-    u, wu = quadrature.unit_rule(binning["recoil_order"])
-    a_, b_ = cuts[:-1, None], cuts[1:, None]
-    Te = ((a_ + (b_ - a_) * u).ravel()) * 1e-3
-    wTe = ((b_ - a_) * wu).ravel() * 1e-3
+    edges = electron_scattering.recoil_panel_edges(target, lo, hi, binning["electron_panels"])
+    Te, wTe = (x * 1e-3 for x in quadrature.composite(edges, binning["recoil_order"]))
     E, w = energy_nodes(Te, c.M_E, binning["energy_nodes"])
     ew = np.stack([w * np.asarray(pion_dar_spectrum(E, k)) for k in ("nu_e", "nu_mu_bar")])
     f = lambda x: jnp.asarray(x, dtype=float)  # noqa: E731

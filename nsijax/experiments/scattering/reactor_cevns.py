@@ -58,6 +58,7 @@ from jaxtyping import Array, Float
 from ... import constants as c
 from ...errors import InvalidInputError, InvalidSpecError
 from ...parameters.params import Params
+from ...physics import quadrature
 from ...physics.scattering import cevns, electron_scattering, quenching
 from ...physics.scattering.kinematics import e_min, t_max
 from ...physics.scattering.targets import get_target
@@ -65,6 +66,7 @@ from ...physics.sources import reactor
 from ...statistics import terms as stats
 from ..base import AbstractExperiment, Terms, register
 from ..parsers.spec import field, integer, nuisance_names, number, numbers, string
+from ..parsers.tables import read_rows
 
 #: Quenching models: tables (column of ``quenching.table_file``) or Lindhard's formula.
 QUENCHING_MODELS = {"fef": 1, "ybe": 2, "lindhard": None}
@@ -81,13 +83,6 @@ SECONDS_PER_DAY = 86400.0
 def nuisance_order(periods: tuple[str, ...]) -> tuple[str, ...]:
     """The nuisances of a detector with these data periods, in the order of the pulls."""
     return COMMON_NUISANCES + tuple(f"{p}_{n}" for p in periods for n in PERIOD_NUISANCES)
-
-
-def composite_nodes(edges: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes and weights of ``order`` points on each panel between consecutive ``edges``."""
-    x, w = np.polynomial.legendre.leggauss(order)
-    a, b = edges[:-1, None], edges[1:, None]
-    return (0.5 * (a + b) + 0.5 * (b - a) * x).ravel(), (0.5 * (b - a) * w).ravel()
 
 
 @register
@@ -203,7 +198,7 @@ class GeReactorCEvNS(AbstractExperiment):
         missing = [n for n in nuisance_order(tuple(names)) if n != "quenching" and n not in listed]
         unknown = [
             n for n in listed
-            if n not in COMMON_NUISANCES[:1] + COMMON_NUISANCES[2:]
+            if (n not in COMMON_NUISANCES or n == "quenching")  # quenching is set by [quenching]
             and not any(n.endswith("_" + k) and len(n) > len(k) + 1 for k in PERIOD_NUISANCES)
         ]  # fmt: skip
         if missing or unknown or len(set(listed)) != len(listed):
@@ -220,7 +215,8 @@ class GeReactorCEvNS(AbstractExperiment):
         periods = tuple(p["name"] for p in spec["data"]["periods"])
 
         # data: bin centres in column 0; each period's value and error columns
-        table = _read_table(folder / spec["data"]["file"], name)
+        cols = [(p["value_column"], p["error_column"]) for p in spec["data"]["periods"]]
+        table = read_rows(folder / spec["data"]["file"], 1 + max(max(cv) for cv in cols), where=name)
         width = spec["data"]["bin_width_kev"]
         lo, hi = spec["data"]["window_kev"]
         keep = (table[:, 0] - 0.5 * width >= lo - 1e-9) & (table[:, 0] + 0.5 * width <= hi + 1e-9)
@@ -230,9 +226,6 @@ class GeReactorCEvNS(AbstractExperiment):
         if np.any(np.abs(np.diff(centres) - width) > 1e-6 * width):
             raise InvalidSpecError(f"{name}: the data bins must be contiguous and {width} keV wide")
         edges = np.concatenate([centres - 0.5 * width, [centres[-1] + 0.5 * width]])
-        cols = [(p["value_column"], p["error_column"]) for p in spec["data"]["periods"]]
-        if max(max(cv) for cv in cols) >= table.shape[1]:
-            raise InvalidSpecError(f"{name}: a period names a column the data file (with {table.shape[1]}) lacks")
         observed = np.stack([table[keep, v] for v, _ in cols])
         sigma = np.stack([table[keep, e] for _, e in cols])
         if np.any(sigma <= 0):
@@ -246,7 +239,7 @@ class GeReactorCEvNS(AbstractExperiment):
         y_nom = _nominal_yield(model, qf_t, qf_y, q["lindhard_k"], Z)
         t_lo = _recoil_at(det["ionisation_threshold_kev"], y_nom)
         t_hi = float(np.max(np.asarray(t_max(ENU_MAX_MEV, target.mass_mev)))) * 1e3
-        T, wT = composite_nodes(np.geomspace(t_lo, t_hi, quad["recoil_panels"] + 1), quad["order"])
+        T, wT = quadrature.composite(np.geomspace(t_lo, t_hi, quad["recoil_panels"] + 1), quad["order"])
 
         # flux at the detector, folded into the anti-nu_e energy nodes of each recoil node and isotope
         def flux(E):
@@ -265,10 +258,10 @@ class GeReactorCEvNS(AbstractExperiment):
         # electron recoils up to 6 sigma above the window; panel edges at the shell binding energies
         sig_hi = math.sqrt(det["sigma_noise_kev"] ** 2 + det["fano"] * det["eta_kev"] * hi)
         te_hi = hi + 6.0 * sig_hi
-        te_lo = det["ionisation_threshold_kev"]
-        shells = target.shell_binding_kev[(target.shell_binding_kev > te_lo) & (target.shell_binding_kev < te_hi)]
-        te_edges = np.unique(np.concatenate([np.geomspace(te_lo, te_hi, quad["electron_panels"] + 1), shells]))
-        Te, wTe = composite_nodes(te_edges, quad["order"])
+        te_edges = electron_scattering.recoil_panel_edges(
+            target, det["ionisation_threshold_kev"], te_hi, quad["electron_panels"]
+        )
+        Te, wTe = quadrature.composite(te_edges, quad["order"])
         Ee, wEe = _energy_nodes(Te * 1e-3, c.M_E, quad["energy_panels"], quad["order"])
 
         n_atoms = src["mass_kg"] * 1e3 / target.molar_mass_g * c.N_AVOGADRO
@@ -426,26 +419,12 @@ def _nonzero(x):
 # --- building helpers (NumPy, load time) ----------------------------------------------------------
 
 
-def _read_table(path: pathlib.Path, name: str) -> np.ndarray:
-    if not path.is_file():
-        raise InvalidSpecError(f"{name}: data file not found: {path}")
-    try:
-        table = np.loadtxt(path, ndmin=2)
-    except ValueError as exc:
-        raise InvalidSpecError(f"{name}: cannot read {path} ({exc})") from None
-    if not np.all(np.isfinite(table)):
-        raise InvalidSpecError(f"{name}: {path.name} contains non-finite values")
-    return table
-
-
 def _quenching_table(path: pathlib.Path, model: str, name: str) -> tuple[np.ndarray, np.ndarray]:
     """The (T [keV], Y) table of a tabulated model; empty arrays for Lindhard."""
     col = QUENCHING_MODELS[model]
     if col is None:
         return np.zeros(0), np.zeros(0)
-    table = _read_table(path, name)
-    if table.shape[1] <= col:
-        raise InvalidSpecError(f"{name}: {path.name} has no column {col} for quenching model {model!r}")
+    table = read_rows(path, col + 1, where=f"{name} quenching model {model!r}")
     try:
         return quenching.check_table(table[:, 0], table[:, col], f"{name}: {path.name}")
     except InvalidInputError as exc:
@@ -476,8 +455,4 @@ def _energy_nodes(T_mev: np.ndarray, mass_mev: float, panels: int, order: int) -
     lo = np.minimum(np.asarray(e_min(T_mev, mass_mev)), ENU_MAX_MEV)
     u = np.linspace(0.0, 1.0, panels + 1)
     edges = lo[:, None] * (ENU_MAX_MEV / np.maximum(lo, 1e-12))[:, None] ** u[None, :]
-    x, w = np.polynomial.legendre.leggauss(order)
-    a, b = edges[:, :-1, None], edges[:, 1:, None]
-    E = (0.5 * (a + b) + 0.5 * (b - a) * x).reshape(len(lo), -1)
-    W = (0.5 * (b - a) * w).reshape(len(lo), -1)
-    return E, W
+    return quadrature.composite(edges, order)

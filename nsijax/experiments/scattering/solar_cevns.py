@@ -41,13 +41,14 @@ from ... import constants as c
 from ...errors import InvalidSpecError
 from ...parameters.oscillation import pmns, resolve_osc
 from ...parameters.params import Params
+from ...physics import quadrature
 from ...physics.oscillation.sun import MODELS, gauss_production_nodes, mass_state_fractions_closed_form
 from ...physics.scattering import cevns
 from ...physics.scattering.kinematics import e_min
 from ...physics.scattering.targets import get_target
 from ..base import AbstractExperiment, register
 from ..parsers.spec import field, integer, nuisance_names, number, string
-from ..parsers.tables import read_rows
+from ..parsers.tables import read_spectrum
 
 #: Science runs of the release, in order.
 RUNS = ("sr0", "sr1", "sr2")
@@ -179,15 +180,16 @@ class XenonB8CEvNS(AbstractExperiment):
 
         src, sol = spec["source"], spec["solar"]
         target = get_target(src["target"])
-        spectrum = _spectrum(folder / sol["b8_spectrum_file"], name)
+        spectrum = read_spectrum(folder / sol["b8_spectrum_file"])
         # energy nodes above the threshold of the lightest isotope at each template energy (heavier isotopes have
         # lower thresholds only by < 1 %; dsigma/dT is zero below each isotope's own threshold)
         e_lo = np.asarray(e_min(energies * 1e-3, float(np.min(target.mass_mev))))
         e_hi = float(spectrum[0][-1])
-        x, w = np.polynomial.legendre.leggauss(spec["quadrature"]["energy_nodes"])
         lo = np.minimum(e_lo, e_hi)[:, None]
-        E = lo + 0.5 * (x + 1.0)[None, :] * (e_hi - lo)
-        W = 0.5 * w[None, :] * (e_hi - lo) * np.interp(E, *spectrum, left=0.0, right=0.0) * sol["b8_flux"]
+        E, W = quadrature.composite(
+            np.concatenate([lo, np.full_like(lo, e_hi)], axis=1), spec["quadrature"]["energy_nodes"]
+        )
+        W = W * np.interp(E, *spectrum, left=0.0, right=0.0) * sol["b8_flux"]
         sun = gauss_production_nodes(sol["model"], "8B", SOLAR_NODES)
         nuis = {n["name"]: n for n in spec["nuisances"]}
         order = nuisance_order(runs)
@@ -282,14 +284,3 @@ def _events(path: pathlib.Path, name: str) -> np.ndarray:
     cols = [header.index(a if a != "s2_shadow_s2_time_shadow" else "s2_shadow_s2_time_shadow_quantile") for a in AXES]
     data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
     return data[:, cols]
-
-
-def _spectrum(path: pathlib.Path, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(E [MeV], dN/dE normalised to 1) of a two-column spectrum table."""
-    if not path.is_file():
-        raise InvalidSpecError(f"{name}: spectrum file not found: {path}")
-    tab = read_rows(path, 2)
-    area = np.trapezoid(tab[:, 1], tab[:, 0])
-    if np.any(np.diff(tab[:, 0]) <= 0) or np.any(tab[:, 1] < 0) or area <= 0:
-        raise InvalidSpecError(f"{name}: {path.name} must have increasing energies and a positive spectrum")
-    return tab[:, 0], tab[:, 1] / area

@@ -34,7 +34,7 @@ from ...parameters.nsi import NSI
 from ...parameters.zprime import ZPrime
 from . import form_factors as ff
 from .kinematics import t_max
-from .targets import ELEMENTS, Target, get_target
+from .targets import Target, check_elements, get_target
 
 #: Component indices (see nsijax.parameters.nsi.COMPONENTS) of the off-diagonal entries touching flavour a.
 _OFFDIAG = {0: ((3, 4), (5, 6)), 1: ((3, 4), (7, 8)), 2: ((5, 6), (7, 8))}
@@ -80,20 +80,13 @@ def weak_mixing_shift(sin2_theta_w) -> Float[Array, ""]:
     return -2.0 * (jnp.asarray(sin2_theta_w) - c.SIN2_THETA_W)
 
 
-def check_elements(neutron_radius) -> None:
-    """``neutron_radius`` must be a dict keyed by known element symbols (:data:`~.targets.ELEMENTS`)."""
-    if not isinstance(neutron_radius, dict):
-        raise InvalidInputError("neutron_radius must be a dict element -> R_n (fm), e.g. Params.neutron_radius")
-    unknown = sorted(set(neutron_radius) - set(ELEMENTS))
-    if unknown:
-        raise InvalidInputError(f"neutron_radius: unknown elements {unknown}; known: {sorted(ELEMENTS)}")
-
-
 def neutron_radii(t: Target, neutron_radius) -> tuple[Array | None, np.ndarray | None]:
     """Per nucleus of ``t``: the point-neutron radii of :attr:`nsijax.Params.neutron_radius` (fm; a placeholder
     where the element is not named) and the static mask of the named ones; (None, None) if none applies."""
     if not neutron_radius:
         return None, None
+    if not isinstance(neutron_radius, dict):
+        raise InvalidInputError("neutron_radius must be a dict element -> R_n (fm), e.g. Params.neutron_radius")
     check_elements(neutron_radius)
     named = np.array([el in neutron_radius for el in t.elements])
     if not named.any():

@@ -24,6 +24,7 @@ import math
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ... import constants as c
@@ -118,6 +119,14 @@ def _dsigma_dT(E, T, a, antineutrino, nsi, zprime, mu, s2, r2, r2t, qnu):
     magnetic = math.pi * c.ALPHA**2 / c.M_E**2 * jnp.clip(pole, 0.0, None) * mu**2
     allowed = (E > 0) & (T <= t_max(E, c.M_E))
     return jnp.where(allowed, jnp.clip(weak, 0.0, None) + magnetic, 0.0) * c.HBARC2_MEV2_CM2
+
+
+def recoil_panel_edges(target: str | Target, lo_kev: float, hi_kev: float, panels: int) -> np.ndarray:
+    """Quadrature panel edges in electron recoil T (keV) on [lo, hi]: ``panels`` log-spaced panels plus an edge at
+    every shell binding energy inside, where :func:`free_electrons` steps (so each panel's integrand is smooth)."""
+    b = get_target(target).shell_binding_kev
+    inside = b[(b > lo_kev) & (b < hi_kev)]
+    return np.unique(np.concatenate([np.geomspace(lo_kev, hi_kev, panels + 1), inside]))
 
 
 def free_electrons(T_mev: ArrayLike, target: str | Target) -> Float[Array, "..."]:

@@ -57,6 +57,13 @@ _ISOTOPES: dict[str, tuple[int, list[tuple[int, float, float]]]] = {
 #: Element symbols of the known nuclei.
 ELEMENTS = tuple(_ISOTOPES)
 
+
+def check_elements(symbols, exc: type[Exception] = InvalidInputError) -> None:
+    """Raise ``exc`` naming every symbol of ``symbols`` that is not a known element (:data:`ELEMENTS`)."""
+    unknown = sorted(set(symbols) - set(ELEMENTS))
+    if unknown:
+        raise exc(f"neutron_radius: unknown elements {unknown}; known: {sorted(ELEMENTS)}")
+
 # element -> [(binding energy in keV, electrons in the (sub)shell), ...]
 _SHELLS: dict[str, list[tuple[float, int]]] = {
     "C": [(0.2842, 2), (0.018, 2), (0.0113, 2)],

@@ -182,10 +182,7 @@ def energy_nodes(T_mev: np.ndarray, mass_mev: float, n: int) -> tuple[np.ndarray
 
 def recoil_nodes(t_lo_mev: float, t_hi_mev: float, panels: int, order: int) -> tuple[np.ndarray, np.ndarray]:
     """Composite Gauss-Legendre nodes and weights in recoil energy (MeV) on [t_lo, t_hi], log-spaced panels."""
-    edges = np.geomspace(t_lo_mev, t_hi_mev, panels + 1)
-    u, wu = quadrature.unit_rule(order)
-    a, b = edges[:-1, None], edges[1:, None]
-    return (a + (b - a) * u).ravel(), ((b - a) * wu).ravel()
+    return quadrature.composite(np.geomspace(t_lo_mev, t_hi_mev, panels + 1), order)
 
 
 def arrival_time_density(t_ns: np.ndarray, mean_ns: float, width_ns: float) -> dict[str, np.ndarray]:
