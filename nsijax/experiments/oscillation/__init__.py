@@ -2,6 +2,7 @@
 
 :class:`~.solar.SolarPee` (``solar_pee``, Borexino 2018: Gaussian terms on measured P_ee),
 :class:`~.reactor.ReactorSpectrum` (``reactor_spectrum``, KamLAND: reactor prompt spectrum),
+:class:`~.near_far.ReactorNearFar` (``reactor_near_far``, Daya Bay: near/far prompt spectra),
 :class:`~.sno.SNOD2O` (``sno_d2o``, SNO D2O day/night spectra) and :class:`~.beam.GlobesBeam`
 (``globes_beam``, DUNE TDR from GLoBES AEDL files).
 
@@ -11,10 +12,13 @@ They share :class:`nsijax.Params` with the scattering experiments: the oscillati
 All are jit- and grad-able in the oscillation parameters and the NSI couplings.
 """
 
-from . import beam, reactor, sno, solar
+from . import beam, near_far, reactor, sno, solar
 from .beam import GlobesBeam
+from .near_far import ReactorNearFar
 from .reactor import ReactorSpectrum
 from .sno import SNOD2O
 from .solar import SolarPee
 
-__all__ = ["GlobesBeam", "ReactorSpectrum", "SNOD2O", "SolarPee", "beam", "reactor", "sno", "solar"]
+__all__ = [
+    "GlobesBeam", "ReactorNearFar", "ReactorSpectrum", "SNOD2O", "SolarPee", "beam", "near_far", "reactor", "sno", "solar",
+]

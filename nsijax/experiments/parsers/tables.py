@@ -1,6 +1,6 @@
 """Numeric data tables (plain text): one reader for every experiment's data files.
 
-Rows of numbers separated by commas and/or whitespace; ``#`` comment lines and blank lines skipped;
+Rows of numbers separated by commas and/or whitespace (``.gz`` files are read decompressed); ``#`` comment lines and blank lines skipped;
 columns beyond the ones asked for are ignored (as GLoBES ``glb_load_n_columns``). Errors are
 :class:`~nsijax.errors.InvalidSpecError` naming the file and line, e.g.
 ``.../Reactors.csv, line 4: expected 2 numbers; got '751.10, four'``.
@@ -8,6 +8,7 @@ columns beyond the ones asked for are ignored (as GLoBES ``glb_load_n_columns``)
 
 from __future__ import annotations
 
+import gzip
 import math
 import pathlib
 import re
@@ -43,7 +44,8 @@ def read_rows(
         raise InvalidSpecError(f"{where + ': ' if where else ''}data file not found: {path}")
     rows = []
     want_header = header is not False
-    with path.open(encoding="utf-8", errors="replace") as fh:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, 1):
             s = line.strip()
             if not s or s.startswith("#"):
