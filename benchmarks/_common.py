@@ -113,11 +113,12 @@ def fd_value_and_grad(chi2, eps: float, theta, h: float = 1e-5):
 
 def likelihood_rows(label: str, exp, params, modes=("given", "profile"), repeat: int = 5, min_time: float = 0.2):
     """Timed rows (compile, value, value and gradient w.r.t. the whole Params pytree) of nsijax.chi2 for one
-    experiment, one per nuisance mode ("profile" rows are labelled "(profiled)")."""
+    experiment (or a tuple of them: one joint chi2), one per nuisance mode ("profile" rows are labelled "(profiled)")."""
     import equinox as eqx
 
     from nsijax.likelihood import chi2
 
+    exps = exp if isinstance(exp, tuple) else (exp,)
     rows = []
     for mode in modes:
         value = eqx.filter_jit(lambda p, e, mode=mode: chi2(p, e, nuisances=mode))
@@ -125,8 +126,8 @@ def likelihood_rows(label: str, exp, params, modes=("given", "profile"), repeat:
         c_v, t_v = time_jitted(value, params, exp, repeat=repeat, min_time=min_time)
         c_g, t_g = time_jitted(vgrad, params, exp, repeat=repeat, min_time=min_time)
         rows.append({
-            "case": label if mode == "given" else f"{label} (profiled)", "bins": exp.n_bins,
-            "nuisances": len(exp.nuisance_names), "chi2": round(float(value(params, exp)), 4),
+            "case": label if mode == "given" else f"{label} (profiled)", "bins": sum(e.n_bins for e in exps),
+            "nuisances": sum(len(e.nuisance_names) for e in exps), "chi2": round(float(value(params, exp)), 4),
             "compile_value_s": round(c_v, 2), "compile_grad_s": round(c_g, 2),
             "value_ms": round(t_v * 1e3, 4), "value_and_grad_ms": round(t_g * 1e3, 4),
         })  # fmt: skip

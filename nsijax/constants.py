@@ -74,6 +74,12 @@ GV_N_TREE = -0.5
 #: flavour-dependent neutrino charge-radius contribution): g_V^p = 0.0298, g_V^n = -0.5117.
 GV_P_RC = 0.0298
 GV_N_RC = -0.5117
+#: Radiatively corrected nu_mu-e couplings at low momentum transfer, SM predictions of the PDG electroweak review
+#: (g_V^{nu e} = -0.0397, g_A^{nu e} = -0.5064; VALUES FROM MEMORY, not re-derived here): g_L = (g_V + g_A)/2,
+#: g_R = (g_V - g_A)/2. nu_e adds +1 to g_L (charged current). Tree level with SIN2_THETA_W gives g_L = -0.2614,
+#: g_R = 0.2386: the nu_e-e cross section is ~3 % lower with these.
+GL_NUE_RC = 0.5 * (-0.0397 - 0.5064)
+GR_NUE_RC = 0.5 * (-0.0397 + 0.5064)
 
 #: Pion-decay-at-rest prompt nu_mu energy (m_pi^2 - m_mu^2)/(2 m_pi) in MeV.
 E_NU_PROMPT = (M_PI**2 - M_MU**2) / (2.0 * M_PI)

@@ -1,4 +1,4 @@
-"""Loading experiments: the shipped ones by name, any other from its spec file.
+"""Loading experiments: the shipped ones by name (one at a time, or a named set), any other from its spec file.
 
 A spec's ``response`` names the experiment class (:data:`nsijax.experiments.base.RESPONSES`); the class
 checks its part of the spec (``validate_spec``) and builds itself from the files beside the spec
@@ -104,3 +104,52 @@ def load(name: str, *, overrides: dict[str, Any] | None = None) -> AbstractExper
 @functools.cache
 def _load_cached(name: str) -> AbstractExperiment:
     return from_files(DATA_DIR / name / "spec.toml")
+
+
+#: Named sets of shipped experiments (:func:`load_set`): real data only (DUNE's Asimov data are not in any set),
+#: without overlaps (the Borexino 2018 P_ee points are the Phase II rates in another form; COHERENT CsI 2017 is
+#: part of CsI 2021). ``solar`` includes ``solar_model_b23``, the prior of the solar flux normalisations
+#: ``Params.solar_flux`` that its experiments share.
+SETS: dict[str, tuple[str, ...]] = {
+    "solar": ("borexino_phase1", "borexino_phase2", "gallium", "homestake", "sno_d2o_2002", "solar_model_b23"),
+    "reactor": ("kamland_2011", "dayabay_3158d"),
+    "atmospheric": ("deepcore_2019_sample_b", "super_k_atm_2023"),
+    "cevns": ("coherent_csi_2021", "coherent_lar_2020", "dresden_ii_2022", "xenonnt_b8"),
+    "scattering": ("coherent_csi_2021", "coherent_lar_2020", "dresden_ii_2022", "xenonnt_b8", "charm", "nutev"),
+}
+SETS["oscillation"] = SETS["solar"] + SETS["reactor"] + SETS["atmospheric"]
+
+#: Experiments whose own 8B-flux pull is switched off (sigma -> 1e-9) when they are loaded in a set with
+#: ``solar_model_b23``: there the 8B normalisation is the shared ``Params.solar_flux["8B"]`` with the solar-model
+#: prior, and a second prior on the same flux would count it twice.
+_OWN_B8_PULL = ("sno_d2o_2002", "xenonnt_b8")
+
+
+def load_set(name: str) -> tuple:
+    """The experiments of a named set (:data:`SETS`: ``solar``, ``reactor``, ``atmospheric``, ``oscillation``,
+    ``cevns``, ``scattering``), ready for :func:`nsijax.chi2`. In a set with ``solar_model_b23``, SNO's and
+    XENONnT's own 8B-flux pulls are switched off: the shared ``Params.solar_flux["8B"]`` carries the flux.
+
+    Raises:
+        InvalidInputError: unknown set name (the message lists the sets).
+    """
+    if not isinstance(name, str) or name not in SETS:
+        raise InvalidInputError(f"unknown experiment set {name!r}; sets: {', '.join(sorted(SETS))}")
+    names = SETS[name]
+    shared = "solar_model_b23" in names
+    out = []
+    for n in names:
+        if shared and n in _OWN_B8_PULL:
+            nuis = copy.deepcopy(spec(n)["nuisances"])
+            for item in nuis:
+                if item["name"] == "b8_flux":
+                    item["sigma"] = 1e-9
+            out.append(_load_shared_b8(n, tuple((x["name"], x["sigma"]) for x in nuis)))
+        else:
+            out.append(load(n))
+    return tuple(out)
+
+
+@functools.cache
+def _load_shared_b8(name: str, nuisances: tuple) -> AbstractExperiment:
+    return load(name, overrides={"nuisances": [{"name": k, "sigma": v} for k, v in nuisances]})

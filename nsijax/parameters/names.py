@@ -17,6 +17,7 @@ Names (units as :class:`Params` and its parts store them):
     cevns_scale        normalisation of every CEvNS component
     sin2_theta_w       weak mixing angle of the scattering couplings (Params.sin2_theta_w)
     r_n_<El>           point-neutron rms radius of element El in fm (Params.neutron_radius), e.g. r_n_Cs, r_n_Ar
+    solar_flux_<c>     normalisation of solar component c in {pp, pep, hep, 7Be, 8B, 13N, 15O, 17F} (Params.solar_flux)
     <experiment>.<nuisance>   a nuisance pull (standard-normal units)
 
 :func:`build_params` maps names to a :class:`Params` (traceable: jit, vmap, grad), :func:`named_values`
@@ -36,6 +37,7 @@ from jaxtyping import Array, Float
 
 from ..errors import InvalidParamsError
 from ..physics.scattering.targets import ELEMENTS
+from ..physics.sources.solar import COMPONENTS as SOLAR_COMPONENTS
 from .nsi import COMPONENTS, NSI
 from .oscillation import OscParams, resolve_osc
 from .params import Params
@@ -64,6 +66,8 @@ def is_known(name: str) -> bool:
         return True
     if name.startswith("r_n_") and name[4:] in ELEMENTS:
         return True
+    if name.startswith("solar_flux_") and name[11:] in SOLAR_COMPONENTS:
+        return True
     if name.startswith("osc_") and name[4:] in OSC:
         return True
     if name.startswith("charge_radius_") and name[14:] in TRANSITIONS:
@@ -79,7 +83,7 @@ def check_names(names: Iterable[str]) -> None:
             f"unknown parameter names {bad}; use eps_<u|d|e|eL|eR>_<{'|'.join(COMPONENTS)}>, zprime_g, "
             "zprime_mass_mev (or zprime_log10_*), mu_nu_<e|mu|tau>, charge_radius_<e|mu|tau|emu|etau|mutau>, "
             "millicharge_<e|mu|tau>, cevns_scale, "
-            f"sin2_theta_w, r_n_<{'|'.join(ELEMENTS)}>, "
+            f"sin2_theta_w, r_n_<{'|'.join(ELEMENTS)}>, solar_flux_<{'|'.join(SOLAR_COMPONENTS)}>, "
             f"osc_<{'|'.join(OSC)}>, or '<experiment>.<nuisance>'"
         )
 
@@ -98,8 +102,8 @@ def build_params(
         zprime_charges: charge preset of the Z' (:data:`nsijax.parameters.zprime.CHARGE_PRESETS`), needed
             with ``zprime_*`` names.
         base: supplies what ``theta`` does not name among the oscillation parameters (``base.osc``), the
-            nuisance pulls (``base.nuisances``, e.g. a warm start), ``cevns_scale``, ``sin2_theta_w`` and the
-            neutron radii; NSI, Z', magnetic moments, charge radii and millicharges not named are zero. Default ``Params()``.
+            nuisance pulls (``base.nuisances``, e.g. a warm start), ``cevns_scale``, ``sin2_theta_w``, the
+            neutron radii and the solar flux normalisations; NSI, Z', magnetic moments, charge radii and millicharges not named are zero. Default ``Params()``.
     """
     check_names(theta)
     comps = {f: [jnp.zeros(())] * 9 for f in FERMIONS}
@@ -143,6 +147,7 @@ def build_params(
         cevns_scale=theta.get("cevns_scale", base.cevns_scale),
         sin2_theta_w=theta.get("sin2_theta_w", base.sin2_theta_w),
         neutron_radius={**base.neutron_radius, **{k[4:]: _float(v) for k, v in theta.items() if k.startswith("r_n_")}},
+        solar_flux={**base.solar_flux, **{k[11:]: _float(v) for k, v in theta.items() if k.startswith("solar_flux_")}},
     )
 
 
@@ -186,6 +191,8 @@ def named_values(params: Params, names: Iterable[str]) -> dict[str, Float[Array,
             if n[4:] not in params.neutron_radius:
                 raise InvalidParamsError(f"params has no neutron radius for {n[4:]}; cannot read {n}")
             v = params.neutron_radius[n[4:]]
+        elif n.startswith("solar_flux_"):
+            v = params.solar_flux.get(n[11:], 1.0)
         else:  # cevns_scale
             v = params.cevns_scale
         out[n] = _float(v)

@@ -18,6 +18,7 @@ from jaxtyping import Array, Float
 from .. import constants as c
 from .._checks import as_float, check
 from ..errors import InvalidParamsError
+from ..physics.sources.solar import COMPONENTS as SOLAR_COMPONENTS
 from .nsi import NSI
 from .zprime import ZPrime
 
@@ -54,6 +55,20 @@ def _neutron_radii(radii) -> dict[str, Array]:
     return out
 
 
+def _solar_flux(norms) -> dict[str, Array]:
+    """Validate ``{solar component: flux normalisation}`` (keys of :data:`SOLAR_COMPONENTS`, each finite and >= 0)."""
+    norms = {} if norms is None else norms
+    if not isinstance(norms, dict) or not all(isinstance(k, str) for k in norms):
+        raise InvalidParamsError(f"solar_flux must be a dict solar component -> normalisation; got {norms!r}")
+    bad = sorted(set(norms) - set(SOLAR_COMPONENTS))
+    if bad:
+        raise InvalidParamsError(f"solar_flux names unknown components {bad}; known: {list(SOLAR_COMPONENTS)}")
+    return {
+        k: check(a, ~jnp.isfinite(a) | (a < 0), f"solar_flux[{k!r}] must be finite and >= 0", InvalidParamsError)
+        for k, a in ((k, as_float(v, f"solar_flux[{k!r}]")) for k, v in norms.items())
+    }
+
+
 class Params(eqx.Module):
     """Physics parameters and nuisance pulls shared by the likelihoods.
 
@@ -80,6 +95,10 @@ class Params(eqx.Module):
             the CEvNS neutron form factor of those nuclei becomes a Helm form with that rms radius
             (R0^2 = 5/3 (R_n^2 - 3 s^2), s = 0.9 fm; > 1.56 fm); elements not named keep the experiment's
             form factor for protons and neutrons alike.
+        solar_flux: normalisation of each solar-neutrino component relative to the solar model of the experiments
+            (keys pp, pep, hep, 7Be, 8B, 13N, 15O, 17F; missing = 1), e.g. ``{"8B": 0.9}``: one value shared by every
+            solar rate experiment of a fit; its prior is the ``solar_model_b23`` data set
+            (:mod:`nsijax.experiments.oscillation.solar_rates`).
 
     Example:
         >>> p = Params(nsi=NSI(eps_u={"ee": 0.1}), nuisances={"coherent_csi_2021.flux": 0.5})
@@ -96,6 +115,7 @@ class Params(eqx.Module):
     cevns_scale: Float[Array, ""]
     sin2_theta_w: Float[Array, ""]
     neutron_radius: dict[str, Array]
+    solar_flux: dict[str, Array]
 
     def __init__(
         self,
@@ -110,6 +130,7 @@ class Params(eqx.Module):
         neutron_radius: dict[str, Any] | None = None,
         transition_charge_radius=0.0,
         millicharge=0.0,
+        solar_flux: dict[str, Any] | None = None,
     ):
         if nsi is not None and not isinstance(nsi, NSI):
             raise InvalidParamsError(f"nsi must be an nsijax.NSI or None; got {type(nsi).__name__}")
@@ -139,6 +160,7 @@ class Params(eqx.Module):
             w, ~jnp.isfinite(w) | (w <= 0) | (w >= 1), "sin2_theta_w must lie in (0, 1)", InvalidParamsError
         )
         self.neutron_radius = _neutron_radii(neutron_radius)
+        self.solar_flux = _solar_flux(solar_flux)
 
     def matter_nsi(self) -> NSI:
         """The NSI that oscillations in matter see: ``nsi`` plus the Z'-induced NSI at q^2 = 0.

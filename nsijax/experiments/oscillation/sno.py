@@ -10,7 +10,8 @@ Model of the expected counts in bin i (day or night d)::
 
     mu_di = f_B [ CC_di + ES_di ](scale, resolution) + CC_di^hep + ES_di^hep
             + f_B (1 + s_nc th_nc) NC_di + NBg_di (1 + s_n th_n) + LE_di (1 + s_le th_le),
-    f_B = 1 + s_B th_B  (8B flux normalisation, B23/SF-III GS98 prior)
+    f_B = (1 + s_B th_B) f_8B  (8B flux normalisation: SNO's pull with the B23/SF-III GS98 prior, times the
+                                shared f_8B = params.solar_flux["8B"], default 1; hep x params.solar_flux["hep"])
 
 * Flavour content at the detector, per neutrino energy E (8B production region of the B23 GS98 solar
   model, adiabatic, :func:`nsijax.physics.oscillation.sun.mass_state_fractions_closed_form` on 12 Gauss
@@ -60,10 +61,9 @@ from ... import constants as c
 from ...errors import InvalidSpecError
 from ...parameters.oscillation import resolve_osc
 from ...parameters.params import Params
-from ...physics.oscillation import Layers, pmns
-from ...physics.oscillation.decoupled import earth_amplitudes
+from ...physics.oscillation import Layers
 from ...physics.oscillation.earth import night_paths
-from ...physics.oscillation.sun import gauss_production_nodes, mass_state_fractions_closed_form
+from ...physics.oscillation.sun import flavour_probabilities, gauss_production_nodes
 from ...physics.scattering.deuteron import cc_dsigma_dT
 from ...physics.scattering.electron_scattering import dsigma_dT as es_dsigma_dT
 from ..base import AbstractExperiment, register
@@ -324,18 +324,10 @@ class SNOD2O(AbstractExperiment):
 
     def flavour_probabilities(self, params: Params) -> tuple[Float[Array, "nE 3"], Float[Array, "nE 3"]]:
         """P(nu_e -> nu_a) at the detector on the energy grid: (day, night), each (nE, 3)."""
-        osc = resolve_osc(params.osc)
-        nsi = params.matter_nsi()  # oscillations: contact NSI + Z' at q^2 = 0
-        e = self.enu_gev
-        p = mass_state_fractions_closed_form(osc, e, self.sun_weight, self.sun_ne, self.sun_yn, nsi=nsi)  # (nE, 3)
-        u = pmns(osc)
-        u2 = jnp.real(u) ** 2 + jnp.imag(u) ** 2
-        day = p @ u2.T
-        amp = earth_amplitudes(osc, e, self.night, nsi=nsi)  # (Z, nE, a, 2)
-        pz = jnp.real(amp) ** 2 + jnp.imag(amp) ** 2
-        night12 = jnp.einsum("z,zeai,ei->ea", self.night_weight, pz, p[:, :2])
-        night = night12 + p[:, 2:] * u2[None, :, 2]
-        return day, night
+        return flavour_probabilities(
+            resolve_osc(params.osc), self.enu_gev, self.sun_weight, self.sun_ne, self.sun_yn,
+            nsi=params.matter_nsi(), night=self.night, night_weight=self.night_weight,
+        )  # fmt: skip
 
     def spectra(self, params: Params, prob_day, prob_night) -> Float[Array, "2 2 2 nT"]:
         """True-T spectra (counts per T node) for given flavour probabilities (nE, 3), shape
@@ -358,14 +350,17 @@ class SNOD2O(AbstractExperiment):
         (sources x channels x day/night x T nodes) at the nominal fluxes."""
         return self.spectra(params, *self.flavour_probabilities(params))
 
-    def parts(self, pulls: Float[Array, " 6"], physics: Float[Array, "2 2 2 nT"]) -> dict[str, Array]:
-        """Counts per bin by component, each (2 [day, night], nb), at pulls ``pulls``."""
+    def parts(self, params: Params, pulls: Float[Array, " 6"], physics: Float[Array, "2 2 2 nT"]) -> dict[str, Array]:
+        """Counts per bin by component, each (2 [day, night], nb), at pulls ``pulls``. The 8B and hep fluxes are
+        the model's times ``params.solar_flux`` (shared with the other solar experiments; default 1), the 8B one
+        also times (1 + s_B theta_B)."""
         s = self.nuisance_sigma
-        f_b = 1.0 + s[0] * pulls[0]
+        f_b = (1.0 + s[0] * pulls[0]) * params.solar_flux.get("8B", 1.0)
+        f_hep = params.solar_flux.get("hep", 1.0)
         fold = fold_matrix(
             self.t_mev, self.teff_edges_mev, self.resolution_coefficients, s[1] * pulls[1], s[2] * pulls[2]
         )
-        spec = f_b * physics[0] + physics[1]  # (channel, day/night, nT)
+        spec = f_b * physics[0] + f_hep * physics[1]  # (channel, day/night, nT)
         cc_es = jnp.einsum("cdt,tb->cdb", spec, fold)
         return {
             "cc": cc_es[0],
@@ -377,9 +372,9 @@ class SNOD2O(AbstractExperiment):
 
     def expected(self, params: Params, pulls: Float[Array, " 6"], physics: Float[Array, "2 2 2 nT"]) -> Float[Array, " 2*nb"]:
         """Poisson means per bin (day bins, then night bins)."""
-        return sum(self.parts(pulls, physics).values()).ravel()
+        return sum(self.parts(params, pulls, physics).values()).ravel()
 
     def components(self, params: Params, pulls: Float[Array, " 6"], physics: Float[Array, "2 2 2 nT"]) -> dict[str, Array]:
         """Counts per bin (flattened day, night) of ``cc``, ``es``, ``nc``, ``neutron_background``,
         ``low_energy_background``."""
-        return {k: v.ravel() for k, v in self.parts(pulls, physics).items()}
+        return {k: v.ravel() for k, v in self.parts(params, pulls, physics).items()}

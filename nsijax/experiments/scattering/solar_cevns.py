@@ -238,7 +238,8 @@ class XenonB8CEvNS(AbstractExperiment):
         return out.reshape(self.enu_mev.shape + (3,))
 
     def physics(self, params: Params) -> Float[Array, " nT"]:
-        """dR/dT at the template energies, events / (t y keV), at the nominal 8B flux."""
+        """dR/dT at the template energies, events / (t y keV), at the model 8B flux times the shared normalisation
+        ``params.solar_flux["8B"]`` (default 1; the ``b8_flux`` pull acts on top of it)."""
         prob = self.flavour_probabilities(params)
         T = (self.recoil_kev * 1e-3)[:, None]
         kw = dict(
@@ -251,7 +252,7 @@ class XenonB8CEvNS(AbstractExperiment):
         for a in range(3):
             xs = cevns.dsigma_dT(self.enu_mev, T, "Xe", flavor=a, **kw)  # cm^2 / MeV
             rate = rate + jnp.sum(xs * prob[..., a] * self.enu_weights, axis=-1)
-        return rate * 1e-3 * self.n_targets * SECONDS_PER_YEAR
+        return rate * 1e-3 * self.n_targets * SECONDS_PER_YEAR * params.solar_flux.get("8B", 1.0)
 
     def components(self, params: Params, pulls: Float[Array, " nn"], physics: Float[Array, " nT"]) -> dict[str, Array]:
         """Events per run (rows) and bin: ``"cevns"`` (times ``params.cevns_scale``), ``"ac"``, ``"er"``, ``"neutron"``."""

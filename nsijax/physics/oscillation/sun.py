@@ -50,6 +50,7 @@ from ...constants import KM_TO_INV_EV, V_CC_EV_PER_GCC
 from ...errors import InvalidInputError, InvalidParamsError
 from ...parameters.nsi import NSI, components_to_matrix
 from ...parameters.oscillation import OscParams, mass_matrix_flavour, pmns
+from .decoupled import earth_amplitudes
 from .layers import Layers
 from .propagation import oscillation_amplitude
 
@@ -215,6 +216,34 @@ def mass_state_fractions_closed_form(
         pk.append(((lk - b) * (lk - cc) - az) / ((lk - lj) * (lk - ll)))
     pk = jnp.einsum("erk,r->ek", jnp.stack(pk, axis=-1), weight)
     return jnp.zeros_like(pk).at[:, _vacuum_order(osc)].set(pk)
+
+
+def flavour_probabilities(
+    osc: OscParams,
+    energy_gev: Float[Array, " E"],
+    weight: Float[Array, " R"],
+    ne: Float[Array, " R"],
+    yn: Float[Array, " R"],
+    *,
+    nsi: NSI | None = None,
+    night: Layers | None = None,
+    night_weight: Float[Array, " Z"] | None = None,
+) -> tuple[Float[Array, "E 3"], Float[Array, "E 3"] | None]:
+    """P(nu_e -> nu_a) at the detector, (day, night), each (E, 3): the adiabatic mass-state fractions p_i over the
+    production nodes (:func:`mass_state_fractions_closed_form`), day P_a = sum_i p_i |U_ai|^2, night averaged over
+    the paths ``night`` (Layers (Z, n)) with ``night_weight`` (Z,) summing to 1, nu_3 decoupled in the Earth
+    (:func:`nsijax.physics.oscillation.decoupled.earth_amplitudes`). ``night`` None: night is None. Energies in GeV;
+    no argument checks (hot path of the solar experiments)."""
+    p = mass_state_fractions_closed_form(osc, energy_gev, weight, ne, yn, nsi=nsi)  # (E, 3)
+    u = pmns(osc)
+    u2 = jnp.real(u) ** 2 + jnp.imag(u) ** 2
+    day = p @ u2.T
+    if night is None:
+        return day, None
+    amp = earth_amplitudes(osc, energy_gev, night, nsi=nsi)  # (Z, E, a, 2)
+    pz = jnp.real(amp) ** 2 + jnp.imag(amp) ** 2
+    night12 = jnp.einsum("z,zeai,ei->ea", night_weight, pz, p[:, :2])
+    return day, night12 + p[:, 2:] * u2[None, :, 2]
 
 
 def _hamiltonian(osc, energy_gev, ne, yn, nsi):

@@ -29,18 +29,29 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ... import constants as c
 from ..._checks import flavor_index, nonnegative
+from ...errors import InvalidInputError
 from ...parameters.nsi import NSI, components_to_matrix
 from ...parameters.zprime import ZPrime
 from .cevns import TRANSITIONS_OF, charge_radius_shift, check_models, millicharge_shift, per_flavour
 from .kinematics import t_max
 from .targets import Target, get_target
 
+#: SM coupling schemes of :func:`sm_couplings`: tree level in sin^2 theta_W, or the radiatively corrected values of
+#: :data:`nsijax.constants.GL_NUE_RC`, :data:`~nsijax.constants.GR_NUE_RC` shifted by their tree-level slope in sin^2 theta_W.
+COUPLINGS = ("tree", "pdg")
 
-def sm_couplings(flavor: int, antineutrino: bool = False, sin2_theta_w=c.SIN2_THETA_W):
-    """Standard-Model (g_L, g_R) for neutrino-electron scattering, before the antineutrino swap."""
+
+def sm_couplings(flavor: int, antineutrino: bool = False, sin2_theta_w=c.SIN2_THETA_W, couplings: str = "tree"):
+    """Standard-Model (g_L, g_R) for neutrino-electron scattering, before the antineutrino swap: ``"tree"``
+    (g_L = -1/2 + s^2, g_R = s^2) or ``"pdg"`` (radiatively corrected, + (s^2 - SIN2_THETA_W) each); nu_e adds 1 to g_L."""
     s2 = sin2_theta_w
-    g_l = -0.5 + s2 + (1.0 if flavor == 0 else 0.0)
-    return g_l, s2
+    if couplings == "tree":
+        g_l, g_r = -0.5 + s2, s2
+    elif couplings == "pdg":
+        g_l, g_r = c.GL_NUE_RC + (s2 - c.SIN2_THETA_W), c.GR_NUE_RC + (s2 - c.SIN2_THETA_W)
+    else:
+        raise ValueError(f"couplings must be one of {COUPLINGS}; got {couplings!r}")
+    return g_l + (1.0 if flavor == 0 else 0.0), g_r
 
 
 def dsigma_dT(
@@ -56,6 +67,7 @@ def dsigma_dT(
     charge_radius: ArrayLike = 0.0,
     transition_charge_radius: ArrayLike = 0.0,
     millicharge: ArrayLike = 0.0,
+    couplings: str = "tree",
 ) -> Float[Array, "..."]:
     """nu-e elastic dsigma/dT in cm^2/MeV per free electron at rest.
 
@@ -67,10 +79,13 @@ def dsigma_dT(
         sin2_theta_w: weak mixing angle of g_L, g_R (None: :data:`nsijax.constants.SIN2_THETA_W`).
         charge_radius: <r^2> per flavour (cm^2); transition_charge_radius: <r^2>_ab of (e mu, e tau, mu tau) (cm^2);
             millicharge: charge per flavour (units of e) -- see the module docstring.
+        couplings: SM couplings, ``"tree"`` or ``"pdg"`` (radiatively corrected; :func:`sm_couplings`), static.
 
     Returns:
         dsigma/dT, broadcast shape of E and T; exactly 0 above T_max = 2E^2/(m_e + 2E).
     """
+    if couplings not in COUPLINGS:
+        raise InvalidInputError(f"couplings must be one of {COUPLINGS}; got {couplings!r}")
     a = flavor_index(flavor)
     E = nonnegative(E_mev, "E_mev", "MeV")
     T = nonnegative(T_mev, "T_mev", "MeV")
@@ -80,13 +95,13 @@ def dsigma_dT(
     r2 = per_flavour(charge_radius, "charge_radius", a)
     qnu = per_flavour(millicharge, "millicharge", a)
     r2t = jnp.broadcast_to(jnp.asarray(transition_charge_radius, dtype=float), (3,))
-    return _dsigma_dT(E, T, a, bool(antineutrino), nsi, zprime, mu, s2, r2, r2t, qnu)
+    return _dsigma_dT(E, T, a, bool(antineutrino), nsi, zprime, mu, s2, r2, r2t, qnu, couplings)
 
 
 @eqx.filter_jit
-def _dsigma_dT(E, T, a, antineutrino, nsi, zprime, mu, s2, r2, r2t, qnu):
+def _dsigma_dT(E, T, a, antineutrino, nsi, zprime, mu, s2, r2, r2t, qnu, couplings="tree"):
     E, T = jnp.broadcast_arrays(E, T)
-    g_l, g_r = sm_couplings(a, sin2_theta_w=s2)
+    g_l, g_r = sm_couplings(a, sin2_theta_w=s2, couplings=couplings)
     # rows G^P_{a b}, b = e, mu, tau (complex), built from the SM and the NSI row a
     unit = jnp.zeros(3).at[a].set(1.0)
     GL = g_l * unit + jnp.zeros(E.shape + (3,), dtype=complex)

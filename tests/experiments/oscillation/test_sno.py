@@ -139,7 +139,7 @@ def test_cc_over_nc_is_the_average_survival_probability(exp, comp):
     one = jnp.zeros((exp.enu_mev.shape[0], 3)).at[:, 0].set(1.0)
     phys0 = exp.spectra(params, one, one)
     theta = jnp.zeros(len(exp.nuisance_names))
-    parts0 = exp.parts(theta, phys0)
+    parts0 = exp.parts(params, theta, phys0)
     ratio0 = float(parts0["cc"].sum() / parts0["nc"].sum())
     ratio = comp["cc"].sum() / comp["nc"].sum()
     pee = ratio / ratio0
@@ -147,7 +147,7 @@ def test_cc_over_nc_is_the_average_survival_probability(exp, comp):
     assert pee == pytest.approx(PHI_CC / PHI_NC, abs=2 * 0.047)
     assert 0.28 < pee < 0.38
     # no oscillation, 8B only (hep adds 0.5 %): CC yield per unit flux = SNO's 1967.7 / 1.76 (calibration)
-    cc_8b = exp.parts(theta, phys0.at[1].set(0.0))["cc"]
+    cc_8b = exp.parts(params, theta, phys0.at[1].set(0.0))["cc"]
     assert float(cc_8b.sum()) == pytest.approx(1967.7 / 1.76 * 5.025, rel=1e-6)
     assert float(parts0["cc"].sum() / cc_8b.sum()) == pytest.approx(1.005, abs=0.003)
 

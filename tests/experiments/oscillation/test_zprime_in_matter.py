@@ -5,7 +5,7 @@ contact NSI ``zprime.nsi(0)`` it induces, and differs from the Standard Model.
 B-3L_mu couples to quarks and nu_mu only (no electron): in SNO's nu-e elastic scattering it adds
 nothing, so the identity is exact for SNO too. B-3L_e also couples to electrons; it is checked on the
 experiments whose detection involves no neutrino-electron scattering (Borexino's P_ee points, the
-KamLAND and Daya Bay IBD spectra, DUNE's CC samples). At Daya Bay's 0.5-2 km the matter effect itself is below
+KamLAND and Daya Bay IBD spectra, DUNE's CC samples, the gallium and chlorine captures). At Daya Bay's 0.5-2 km the matter effect itself is below
 1e-3 in chi^2 (that is why it pins theta13 independently of NSI), so there only the identity is checked.
 """
 
@@ -18,13 +18,17 @@ from nsijax.parameters.params import Params
 from nsijax.parameters.zprime import ZPrime
 
 OSCILLATION = [n for n in experiments.available() if experiments.spec(n)["kind"] == "oscillation"]
-NO_ES = ("borexino_2018", "kamland_2011", "dayabay_3158d", "dune_tdr")
-#: Experiments where the Z' of these tests has no visible effect (matter effects are negligible).
-NO_MATTER = ("dayabay_3158d",)
+NO_ES = ("borexino_2018", "kamland_2011", "dayabay_3158d", "dune_tdr", "gallium", "homestake")
+#: Experiments where the Z' of these tests has no visible effect (matter effects are negligible; the solar model's
+#: flux prior has no neutrino propagation at all).
+NO_MATTER = ("dayabay_3158d", "solar_model_b23")
 
 
 def test_every_oscillation_experiment_is_covered():
-    assert set(OSCILLATION) == {"borexino_2018", "kamland_2011", "dayabay_3158d", "sno_d2o_2002", "dune_tdr"}
+    assert set(OSCILLATION) == {
+        "borexino_2018", "borexino_phase1", "borexino_phase2", "kamland_2011", "dayabay_3158d", "sno_d2o_2002",
+        "dune_tdr", "gallium", "homestake", "solar_model_b23",
+    }
 
 
 def test_matter_nsi_is_contact_plus_zprime_at_zero_q2():
