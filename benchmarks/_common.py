@@ -96,6 +96,19 @@ LIKELIHOOD_COLUMNS = [
 ]
 
 
+def likelihood_args(doc: str, argv=None):
+    """Command line of the experiment-likelihood benchmarks: ``--smoke`` (CI), ``--repeat``, ``--min-time``.
+    Returns (args, repeat, min_time), the last two already set for a smoke run."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="quick run: short timing loops, coarse peer (CI)")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--min-time", type=float, default=0.2, help="seconds per timing round")
+    args = ap.parse_args(argv)
+    return args, *((1, 0.01) if args.smoke else (args.repeat, args.min_time))
+
+
 def fd_value_and_grad(chi2, eps: float, theta, h: float = 1e-5):
     """A peer's chi2(eps, theta) and its gradient by central differences in eps and each pull of theta."""
     import numpy as np

@@ -17,7 +17,6 @@ Writes benchmarks/results/reactor_oscillation-<platform>.json and prints a table
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -134,12 +133,7 @@ class NumpyDayaBay:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--smoke", action="store_true", help="quick run: short timing loops (CI)")
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--min-time", type=float, default=0.2, help="seconds per timing round")
-    args = ap.parse_args(argv)
-    repeat, min_time = (1, 0.01) if args.smoke else (args.repeat, args.min_time)
+    args, repeat, min_time = _common.likelihood_args(__doc__, argv)
 
     e = load(NAME)
     s22t13 = 0.083

@@ -18,7 +18,6 @@ Writes benchmarks/results/solar_cevns-<platform>.json and prints a table.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -116,12 +115,7 @@ class NumpyXenonB8:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--smoke", action="store_true", help="quick run: short timing loops, coarse peer (CI)")
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--min-time", type=float, default=0.2, help="seconds per timing round")
-    args = ap.parse_args(argv)
-    repeat, min_time = (1, 0.01) if args.smoke else (args.repeat, args.min_time)
+    args, repeat, min_time = _common.likelihood_args(__doc__, argv)
 
     e = load("xenonnt_b8")
     theta = np.full(len(e.nuisance_names), 0.1)

@@ -107,17 +107,18 @@ def _load_cached(name: str) -> AbstractExperiment:
 
 
 #: Named sets of shipped experiments (:func:`load_set`): real data only (DUNE's Asimov data are not in any set),
-#: without overlaps (the Borexino 2018 P_ee points are the Phase II rates in another form; COHERENT CsI 2017 is
-#: part of CsI 2021). ``solar`` includes ``solar_model_b23``, the prior of the solar flux normalisations
+#: without overlaps (the Borexino 2018 P_ee points are the Phase II rates in another form; SNO's three-phase summary
+#: contains the D2O phase of sno_d2o_2002; COHERENT CsI 2017 is part of CsI 2021). ``solar`` includes ``solar_model_b23``, the prior of the solar flux normalisations
 #: ``Params.solar_flux`` that its experiments share.
 SETS: dict[str, tuple[str, ...]] = {
-    "solar": ("borexino_phase1", "borexino_phase2", "gallium", "homestake", "sno_d2o_2002", "solar_model_b23"),
+    "solar": ("borexino_phase1", "borexino_phase2", "gallium", "homestake", "sno_3phase", "solar_model_b23"),
     "reactor": ("kamland_2011", "dayabay_3158d"),
     "atmospheric": ("deepcore_2019_sample_b", "super_k_atm_2023"),
     "cevns": ("coherent_csi_2021", "coherent_lar_2020", "dresden_ii_2022", "xenonnt_b8"),
     "scattering": ("coherent_csi_2021", "coherent_lar_2020", "dresden_ii_2022", "xenonnt_b8", "charm", "nutev"),
 }
 SETS["oscillation"] = SETS["solar"] + SETS["reactor"] + SETS["atmospheric"]
+SETS["global"] = SETS["oscillation"] + SETS["scattering"]
 
 #: Experiments whose own 8B-flux pull is switched off (sigma -> 1e-9) when they are loaded in a set with
 #: ``solar_model_b23``: there the 8B normalisation is the shared ``Params.solar_flux["8B"]`` with the solar-model
@@ -125,17 +126,23 @@ SETS["oscillation"] = SETS["solar"] + SETS["reactor"] + SETS["atmospheric"]
 _OWN_B8_PULL = ("sno_d2o_2002", "xenonnt_b8")
 
 
-def load_set(name: str) -> tuple:
+def load_set(name: str | tuple[str, ...]) -> tuple:
     """The experiments of a named set (:data:`SETS`: ``solar``, ``reactor``, ``atmospheric``, ``oscillation``,
-    ``cevns``, ``scattering``), ready for :func:`nsijax.chi2`. In a set with ``solar_model_b23``, SNO's and
-    XENONnT's own 8B-flux pulls are switched off: the shared ``Params.solar_flux["8B"]`` carries the flux.
+    ``cevns``, ``scattering``, ``global``) or of a tuple of experiment names, ready for :func:`nsijax.chi2`. With
+    ``solar_model_b23`` among them, the 8B-flux pulls of SNO D2O and XENONnT are switched off: the shared
+    ``Params.solar_flux["8B"]`` carries the flux, with the solar model's prior.
 
     Raises:
-        InvalidInputError: unknown set name (the message lists the sets).
+        InvalidInputError: unknown set or experiment name (the message lists the choices).
     """
-    if not isinstance(name, str) or name not in SETS:
+    if isinstance(name, tuple):
+        for n in name:
+            _check_name(n)
+        names = name
+    elif isinstance(name, str) and name in SETS:
+        names = SETS[name]
+    else:
         raise InvalidInputError(f"unknown experiment set {name!r}; sets: {', '.join(sorted(SETS))}")
-    names = SETS[name]
     shared = "solar_model_b23" in names
     out = []
     for n in names:

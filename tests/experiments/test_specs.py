@@ -18,7 +18,7 @@ from nsijax.experiments.parsers.spec import DATA_DIR, read_spec
 NAMES = [
     "borexino_2018", "borexino_phase1", "borexino_phase2", "charm", "coherent_csi_2017", "coherent_csi_2021",
     "coherent_lar_2020", "dayabay_3158d", "deepcore_2019_sample_b", "dresden_ii_2022", "dune_tdr", "gallium",
-    "homestake", "kamland_2011", "nutev", "sno_d2o_2002", "solar_model_b23", "super_k_atm_2023", "xenonnt_b8",
+    "homestake", "kamland_2011", "nutev", "sno_3phase", "sno_d2o_2002", "solar_model_b23", "super_k_atm_2023", "xenonnt_b8",
 ]
 COHERENT = ["coherent_csi_2017", "coherent_csi_2021", "coherent_lar_2020"]
 

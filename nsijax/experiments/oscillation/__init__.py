@@ -6,6 +6,7 @@
 :class:`~.solar_rates.RadiochemicalRates` (``radiochemical_rates``, gallium and Homestake capture rates),
 :class:`~.solar_rates.SolarESRates` (``solar_es_rates``, Borexino Phase I/II interaction rates),
 :class:`~.solar_rates.SolarModelFluxes` (``solar_model_prior``, the solar model's fluxes as a data set),
+:class:`~.sno_polynomial.SNOPolynomial` (``sno_polynomial``, SNO's three-phase polynomial summary),
 :class:`~.sno.SNOD2O` (``sno_d2o``, SNO D2O day/night spectra) and :class:`~.beam.GlobesBeam`
 (``globes_beam``, DUNE TDR from GLoBES AEDL files).
 
@@ -15,15 +16,16 @@ They share :class:`nsijax.Params` with the scattering experiments: the oscillati
 All are jit- and grad-able in the oscillation parameters and the NSI couplings.
 """
 
-from . import beam, near_far, reactor, sno, solar, solar_rates
+from . import beam, near_far, reactor, sno, sno_polynomial, solar, solar_rates
 from .beam import GlobesBeam
 from .near_far import ReactorNearFar
 from .reactor import ReactorSpectrum
 from .sno import SNOD2O
+from .sno_polynomial import SNOPolynomial
 from .solar import SolarPee
 from .solar_rates import RadiochemicalRates, SolarESRates, SolarModelFluxes
 
 __all__ = [
-    "GlobesBeam", "RadiochemicalRates", "ReactorNearFar", "ReactorSpectrum", "SNOD2O", "SolarESRates", "SolarModelFluxes",
-    "SolarPee", "beam", "near_far", "reactor", "sno", "solar", "solar_rates",
+    "GlobesBeam", "RadiochemicalRates", "ReactorNearFar", "ReactorSpectrum", "SNOD2O", "SNOPolynomial", "SolarESRates",
+    "SolarModelFluxes", "SolarPee", "beam", "near_far", "reactor", "sno", "sno_polynomial", "solar", "solar_rates",
 ]

@@ -134,18 +134,40 @@ class SolarSite(eqx.Module):
             night_weight=_f64(paths.weight),
         )
 
-    def flavour_content(self, params: Params) -> Float[Array, "K 3"]:
-        """P(nu_e -> nu_a) on the nodes, averaged over day and night (each component over its production region)."""
+    @classmethod
+    def on_energies(cls, component: str, enu_mev, *, model: str, latitude_deg: float, depth_km: float,
+                    night_nodes: int) -> SolarSite:  # fmt: skip
+        """One component on given energies [MeV] (unit weights): for experiments that give their own energy grid."""
+        day, night_hist = solar.annual_exposure(latitude_deg, _EXPOSURE_BINS)
+        paths = night_paths(night_hist, night_nodes, depth_km)
+        nodes = gauss_production_nodes(model, component, SOLAR_NODES)
+        e = np.asarray(enu_mev, dtype=float)
+        flux = dict(zip(solar.COMPONENTS, solar.model_fluxes(model)[0]))[component]
+        return cls(
+            components=(component,), component_slices=((0, e.size),), enu_mev=_f64(e), spectrum_weight=jnp.ones(e.size),
+            flux=_f64(np.full(e.size, flux)), sun_weight=_f64(nodes.weight[None]), sun_ne=_f64(nodes.ne[None]),
+            sun_yn=_f64(nodes.yn[None]), day_fraction=_f64(day), night=paths.layers, night_weight=_f64(paths.weight),
+        )  # fmt: skip
+
+    def day_night(self, params: Params) -> tuple[Float[Array, "K 3"], Float[Array, "K 3"]]:
+        """P(nu_e -> nu_a) on the nodes by day and at night (PREM paths of the year's night exposure), each
+        component over its production region."""
         osc = resolve_osc(params.osc)
         nsi = params.matter_nsi()
-        out = []
+        days, nights = [], []
         for i, (a, b) in enumerate(self.component_slices):
             day, night = flavour_probabilities(
                 osc, self.enu_mev[a:b] * 1e-3, self.sun_weight[i], self.sun_ne[i], self.sun_yn[i],
                 nsi=nsi, night=self.night, night_weight=self.night_weight,
             )  # fmt: skip
-            out.append(self.day_fraction * day + (1.0 - self.day_fraction) * night)
-        return jnp.concatenate(out)
+            days.append(day)
+            nights.append(night)
+        return jnp.concatenate(days), jnp.concatenate(nights)
+
+    def flavour_content(self, params: Params) -> Float[Array, "K 3"]:
+        """P(nu_e -> nu_a) on the nodes, averaged over day and night (each component over its production region)."""
+        day, night = self.day_night(params)
+        return self.day_fraction * day + (1.0 - self.day_fraction) * night
 
     def normalisation(self, params: Params) -> Float[Array, " K"]:
         """Phi_c f_c on the nodes: the model flux times ``params.solar_flux`` of each node's component."""
@@ -193,10 +215,23 @@ def _validate_common(spec: dict[str, Any], where: str) -> None:
             raise InvalidSpecError(f"{where}: measurements[{k}].value must be a finite number")
 
 
-def _gaussian_terms(observed, prediction, inv_cov, pulls) -> Terms:
-    r = observed - prediction
-    chi2 = r @ inv_cov @ r
-    return Terms(-0.5 * chi2, chi2, jnp.sum(pulls**2))
+class AbstractGaussianRates(AbstractExperiment):
+    """Measured values with a constant Gaussian covariance (field ``inv_cov``, its inverse): chi^2 = r^T V^-1 r with
+    r = observed - :meth:`expected`, log L = -chi^2 / 2, the pulls' chi^2 sum theta^2; toys ~ N(expectation, V)."""
+
+    inv_cov: eqx.AbstractVar[Float[Array, "n n"]]
+
+    def terms(self, params: Params, pulls: Float[Array, " nn"], physics) -> Terms:
+        r = self.observed - self.expected(params, pulls, physics)
+        chi2 = r @ self.inv_cov @ r
+        return Terms(-0.5 * chi2, chi2, jnp.sum(pulls**2))
+
+    def chi2_derivatives(self, prediction: Float[Array, " n"]) -> tuple[Array, Array]:
+        return 2.0 * self.inv_cov @ (prediction - self.observed), 2.0 * jnp.diag(self.inv_cov)
+
+    def resample(self, key: jax.Array, expectation: Float[Array, " n"]) -> Float[Array, " n"]:
+        mu = jnp.asarray(expectation, dtype=float)
+        return jax.random.multivariate_normal(key, mu, jnp.linalg.inv(self.inv_cov))
 
 
 def _read_sigma_table(path: pathlib.Path, threshold: float, ncols: int) -> np.ndarray:
@@ -208,7 +243,7 @@ def _read_sigma_table(path: pathlib.Path, threshold: float, ncols: int) -> np.nd
 
 @register
 @final
-class RadiochemicalRates(AbstractExperiment):
+class RadiochemicalRates(AbstractGaussianRates):
     """Capture rates [SNU] of a radiochemical target (71Ga or 37Cl): Gaussian terms, nuisance ``cross_section``.
 
     Fields:
@@ -304,20 +339,11 @@ class RadiochemicalRates(AbstractExperiment):
         r = self.rates(pulls, physics)
         return {comp: jnp.full(self.observed.shape, r[i]) for i, comp in enumerate(self.site.components)}
 
-    def terms(self, params: Params, pulls: Float[Array, " 1"], physics: Float[Array, "3 ncomp"]) -> Terms:
-        return _gaussian_terms(self.observed, self.expected(params, pulls, physics), self.inv_cov, pulls)
-
-    def chi2_derivatives(self, prediction: Float[Array, " n"]) -> tuple[Array, Array]:
-        return 2.0 * self.inv_cov @ (prediction - self.observed), 2.0 * jnp.diag(self.inv_cov)
-
-    def resample(self, key: jax.Array, expectation: Float[Array, " n"]) -> Float[Array, " n"]:
-        mu = jnp.asarray(expectation, dtype=float)
-        return jax.random.multivariate_normal(key, mu, jnp.linalg.inv(self.inv_cov))
 
 
 @register
 @final
-class SolarESRates(AbstractExperiment):
+class SolarESRates(AbstractGaussianRates):
     """nu-e elastic-scattering interaction rates [counts per day per 100 t] of solar components (Borexino).
 
     Each measurement sums the components it names, optionally only some lines (``lines_mev``), over recoils
@@ -450,20 +476,11 @@ class SolarESRates(AbstractExperiment):
     def components(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " n"]) -> dict[str, Array]:
         return {"prediction": physics}
 
-    def terms(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " n"]) -> Terms:
-        return _gaussian_terms(self.observed, physics, self.inv_cov, pulls)
-
-    def chi2_derivatives(self, prediction: Float[Array, " n"]) -> tuple[Array, Array]:
-        return 2.0 * self.inv_cov @ (prediction - self.observed), 2.0 * jnp.diag(self.inv_cov)
-
-    def resample(self, key: jax.Array, expectation: Float[Array, " n"]) -> Float[Array, " n"]:
-        mu = jnp.asarray(expectation, dtype=float)
-        return jax.random.multivariate_normal(key, mu, jnp.linalg.inv(self.inv_cov))
 
 
 @register
 @final
-class SolarModelFluxes(AbstractExperiment):
+class SolarModelFluxes(AbstractGaussianRates):
     """The standard solar model's prediction of the flux normalisations as a Gaussian data set: chi^2 =
     (f - 1)^T V^-1 (f - 1) with f = ``params.solar_flux`` (missing = 1) and V the model's fractional covariance
     (:func:`nsijax.physics.sources.solar.model_fluxes`). Include it once in a fit with solar experiments; it is the
@@ -513,14 +530,6 @@ class SolarModelFluxes(AbstractExperiment):
     def components(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " ncomp"]) -> dict[str, Array]:
         return {"prediction": physics}
 
-    def terms(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " ncomp"]) -> Terms:
-        return _gaussian_terms(self.observed, physics, self.inv_cov, pulls)
-
-    def chi2_derivatives(self, prediction: Float[Array, " ncomp"]) -> tuple[Array, Array]:
-        return 2.0 * self.inv_cov @ (prediction - self.observed), 2.0 * jnp.diag(self.inv_cov)
-
-    def resample(self, key: jax.Array, expectation: Float[Array, " ncomp"]) -> Float[Array, " ncomp"]:
-        return jax.random.multivariate_normal(key, jnp.asarray(expectation, dtype=float), self.covariance)
 
 
 def _f64(x) -> Array:

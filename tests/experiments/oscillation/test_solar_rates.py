@@ -146,7 +146,7 @@ def test_nsi_enter_propagation_and_detection():
 
 def test_gradients_match_finite_differences():
     ga = load("gallium")
-    assert_grad_matches_fd(lambda d: chi2(Params(osc=_with_theta12(d)), ga, nuisances="profile"), 33.5, h=1e-4, rtol=1e-4)
+    assert_grad_matches_fd(lambda d: chi2(Params(osc=_with_theta12(d)), ga), 33.5, h=1e-4, rtol=1e-4)
     b1 = load("borexino_phase1")
     f = lambda x: chi2(Params(nsi=NSI(eps_eL={"ee": x})), b1)  # noqa: E731
     assert_grad_matches_fd(f, 0.05, h=1e-6, rtol=1e-5)
@@ -155,7 +155,7 @@ def test_gradients_match_finite_differences():
 
 
 def test_solar_set_prefers_lma_theta12():
-    """chi^2 of the solar set (Borexino I, II, gallium, Homestake, SNO D2O, solar model), every nuisance profiled,
+    """chi^2 of the solar set (Borexino I, II, gallium, Homestake, SNO three-phase, solar model), every nuisance profiled,
     other parameters at NuFIT 6.0: the minimum over theta12 lies at LMA (31-37 deg; NuFIT 6.0: 33.68 deg)."""
     exps = load_set("solar")
     f = jax.jit(lambda d: chi2(Params(osc=_with_theta12(d)), exps, nuisances="profile"))
@@ -168,23 +168,23 @@ def test_solar_set_prefers_lma_theta12():
 
 def test_solar_set_shares_the_8b_flux():
     exps = load_set("solar")
-    names = [e.name for e in exps]
-    assert names == list(SETS["solar"])
-    sno = exps[names.index("sno_d2o_2002")]
-    assert float(sno.nuisance_sigma[0]) == 1e-9  # its own 8B pull is off: Params.solar_flux["8B"] carries the flux
-    assert float(load("sno_d2o_2002").nuisance_sigma[0]) > 0.1  # alone it keeps its B23 prior
+    assert [e.name for e in exps] == list(SETS["solar"])
     p = Params(solar_flux={"8B": 0.9})
-    total = float(chi2(p, exps))
-    assert total == pytest.approx(sum(float(chi2(p, e)) for e in exps), rel=1e-10)
-    # SNO: the shared normalisation and its own pull act alike on every component
+    assert float(chi2(p, exps)) == pytest.approx(sum(float(chi2(p, e)) for e in exps), rel=1e-10)
+    # with the solar model in a set, SNO D2O's own 8B pull is switched off: Params.solar_flux["8B"] carries the flux
+    sno_set, _ = load_set(("sno_d2o_2002", "solar_model_b23"))
+    assert float(sno_set.nuisance_sigma[0]) == 1e-9
     s = load("sno_d2o_2002")
     sig = float(s.nuisance_sigma[0])
+    assert sig > 0.1  # alone it keeps its B23 prior
+    # and the shared normalisation acts as its own pull does
     a = s.expected(p, s.pulls(p), s.physics(p))
     q = Params(nuisances={"sno_d2o_2002.b8_flux": -0.1 / sig})
-    b = s.expected(q, s.pulls(q), s.physics(q))
-    np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(a, s.expected(q, s.pulls(q), s.physics(q)), rtol=1e-12)
     with pytest.raises(InvalidInputError, match="unknown experiment set"):
         load_set("everything")
+    with pytest.raises(InvalidInputError, match="unknown experiment"):
+        load_set(("gallium", "nonexistent"))
 
 
 def test_params_solar_flux_is_checked_and_named():

@@ -18,7 +18,7 @@ from nsijax.parameters.params import Params
 from nsijax.parameters.zprime import ZPrime
 
 OSCILLATION = [n for n in experiments.available() if experiments.spec(n)["kind"] == "oscillation"]
-NO_ES = ("borexino_2018", "kamland_2011", "dayabay_3158d", "dune_tdr", "gallium", "homestake")
+NO_ES = ("borexino_2018", "kamland_2011", "dayabay_3158d", "dune_tdr", "gallium", "homestake", "sno_3phase")
 #: Experiments where the Z' of these tests has no visible effect (matter effects are negligible; the solar model's
 #: flux prior has no neutrino propagation at all).
 NO_MATTER = ("dayabay_3158d", "solar_model_b23")
@@ -26,7 +26,7 @@ NO_MATTER = ("dayabay_3158d", "solar_model_b23")
 
 def test_every_oscillation_experiment_is_covered():
     assert set(OSCILLATION) == {
-        "borexino_2018", "borexino_phase1", "borexino_phase2", "kamland_2011", "dayabay_3158d", "sno_d2o_2002",
+        "borexino_2018", "borexino_phase1", "borexino_phase2", "kamland_2011", "dayabay_3158d", "sno_3phase", "sno_d2o_2002",
         "dune_tdr", "gallium", "homestake", "solar_model_b23",
     }
 
