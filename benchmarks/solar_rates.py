@@ -1,7 +1,7 @@
 """Benchmark: the solar rate likelihoods (value and value-and-gradient), compile time separate.
 
 Cases:
-  borexino_phase1, borexino_phase2, gallium, homestake, sno_d2o_2002, solar_model_b23
+  borexino_phase1, borexino_phase2, gallium, homestake, sno_3phase, solar_model_b23
                            chi2(params, experiment) with the pulls given; value and value_and_grad with respect to
                            the whole Params pytree (oscillation parameters, NSI, solar flux normalisations).
   solar set (profiled)     experiments.load_set("solar"), every nuisance profiled.
