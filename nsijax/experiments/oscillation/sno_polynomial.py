@@ -26,6 +26,7 @@ import pathlib
 from typing import Any, ClassVar, final
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
@@ -34,9 +35,9 @@ from ...errors import InvalidSpecError
 from ...parameters.oscillation import resolve_osc
 from ...parameters.params import Params
 from ..base import register
-from ..parsers.spec import integer, number, string
+from ..parsers.spec import integer, string
 from ..parsers.tables import read_rows
-from .solar_rates import AbstractGaussianRates, SolarSite
+from .solar_rates import AbstractGaussianRates, SolarSite, validate_site
 
 #: The six numbers, in order.
 PARAMETERS = ("phi_B8", "c0", "c1", "c2", "a0", "a1")
@@ -46,7 +47,8 @@ E0_MEV = 10.0
 
 def polynomial_fit(x, p_day, p_night, w_day, w_night, steps: int):
     """(c0, c1, c2, a0, a1) minimising sum w_d (P_day - poly)^2 + w_n (P_night - poly (2 + A)/(2 - A))^2 over the
-    energies x = E - 10 MeV: the linear day fit, then ``steps`` Gauss-Newton steps on all five (JAX, differentiable)."""
+    energies x = E - 10 MeV: the linear day fit, then ``steps`` Gauss-Newton steps on all five (Jacobian by forward-mode
+    autodiff; JAX, differentiable)."""
     basis = jnp.stack([jnp.ones_like(x), x, x**2], axis=-1)  # (n, 3)
     wd = w_day[:, None]
     c = jnp.linalg.solve(basis.T @ (wd * basis), basis.T @ (w_day * p_day))
@@ -58,19 +60,8 @@ def polynomial_fit(x, p_day, p_night, w_day, w_night, steps: int):
         pn = pd * (2.0 + a) / (2.0 - a)
         return jnp.concatenate([jnp.sqrt(w_day) * (p_day - pd), jnp.sqrt(w_night) * (p_night - pn)])
 
-    def jac(t):
-        pd = basis @ t[:3]
-        a = t[3] + t[4] * x
-        f = (2.0 + a) / (2.0 - a)
-        dfa = 4.0 / (2.0 - a) ** 2
-        j_day = -jnp.sqrt(w_day)[:, None] * jnp.concatenate([basis, jnp.zeros((x.size, 2))], axis=1)
-        j_night = -jnp.sqrt(w_night)[:, None] * jnp.concatenate(
-            [basis * f[:, None], (pd * dfa)[:, None] * jnp.stack([jnp.ones_like(x), x], axis=-1)], axis=1
-        )
-        return jnp.concatenate([j_day, j_night])
-
     for _ in range(steps):
-        r, j = residual(theta), jac(theta)
+        r, j = residual(theta), jax.jacfwd(residual)(theta)
         theta = theta - jnp.linalg.solve(j.T @ j, j.T @ r)
     return theta
 
@@ -108,9 +99,7 @@ class SNOPolynomial(AbstractGaussianRates):
     def validate_spec(cls, spec: dict[str, Any], where: str) -> None:
         for key in ("fit_file", "sensitivity_file"):
             string(spec, f"data.{key}", where)
-        string(spec, "solar.model", where, {"GS98", "AGSS09"})
-        number(spec, "site.latitude_deg", where)
-        number(spec, "site.depth_km", where, nonneg=True)
+        validate_site(spec, where)
         integer(spec, "site.night_nodes", where, 1, 40)
         integer(spec, "fit.gauss_newton_steps", where, 1, 50)
 
@@ -172,12 +161,6 @@ class SNOPolynomial(AbstractGaussianRates):
         coeffs = self.polynomial(day[:, 0], night[:, 0])
         phi = self.b8_flux * params.solar_flux.get("8B", 1.0)
         return jnp.concatenate([jnp.reshape(phi, (1,)), coeffs])
-
-    def expected(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " 6"]) -> Float[Array, " 6"]:
-        return physics
-
-    def components(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " 6"]) -> dict[str, Array]:
-        return {"prediction": physics}
 
 
 def _read_fit(path: pathlib.Path) -> dict[str, list[float]]:

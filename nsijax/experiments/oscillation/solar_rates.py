@@ -50,6 +50,7 @@ from ...physics.oscillation.earth import night_paths
 from ...physics.oscillation.sun import flavour_probabilities, gauss_production_nodes
 from ...physics.scattering.electron_scattering import COUPLINGS as ES_COUPLINGS
 from ...physics.scattering.electron_scattering import dsigma_dT as es_dsigma_dT
+from ...physics.scattering.kinematics import t_max
 from ...physics.sources import solar
 from ..base import AbstractExperiment, Terms, register
 from ..parsers.spec import integer, nuisance_names, number, string
@@ -89,8 +90,7 @@ class SolarSite(eqx.Module):
     def build(cls, components, *, model: str, threshold_mev: float, latitude_deg: float, depth_km: float,
               night_nodes: int, panels: int, order: int, where: str) -> SolarSite:  # fmt: skip
         """Nodes above ``threshold_mev`` (neutrino energy) of each component; components without any are dropped."""
-        flux_all = dict(zip(solar.COMPONENTS, solar.model_fluxes(model)[0]))
-        e_all, w_all, f_all, kept, slices, sw, sne, syn = [], [], [], [], [], [], [], []
+        e_all, w_all, kept = [], [], []
         for comp in components:
             if comp not in solar.COMPONENTS:
                 raise InvalidSpecError(f"{where}: unknown solar component {comp!r}; known: {list(solar.COMPONENTS)}")
@@ -106,48 +106,41 @@ class SolarSite(eqx.Module):
                 w = wq * np.interp(e, tab_e, tab_f, left=0.0, right=0.0)
             if e.size == 0:
                 continue
-            start = sum(x.size for x in e_all)
-            slices.append((start, start + e.size))
             kept.append(comp)
             e_all.append(e)
             w_all.append(w)
-            f_all.append(np.full(e.size, flux_all[comp]))
-            nodes = gauss_production_nodes(model, comp, SOLAR_NODES)
-            sw.append(nodes.weight)
-            sne.append(nodes.ne)
-            syn.append(nodes.yn)
         if not kept:
             raise InvalidSpecError(f"{where}: no solar component lies above the threshold {threshold_mev} MeV")
-        day, night_hist = solar.annual_exposure(latitude_deg, _EXPOSURE_BINS)
-        paths = night_paths(night_hist, night_nodes, depth_km)
-        return cls(
-            components=tuple(kept),
-            component_slices=tuple(slices),
-            enu_mev=_f64(np.concatenate(e_all)),
-            spectrum_weight=_f64(np.concatenate(w_all)),
-            flux=_f64(np.concatenate(f_all)),
-            sun_weight=_f64(np.stack(sw)),
-            sun_ne=_f64(np.stack(sne)),
-            sun_yn=_f64(np.stack(syn)),
-            day_fraction=_f64(day),
-            night=paths.layers,
-            night_weight=_f64(paths.weight),
-        )
+        return cls._assemble(kept, e_all, w_all, model, latitude_deg, depth_km, night_nodes)
 
     @classmethod
     def on_energies(cls, component: str, enu_mev, *, model: str, latitude_deg: float, depth_km: float,
                     night_nodes: int) -> SolarSite:  # fmt: skip
         """One component on given energies [MeV] (unit weights): for experiments that give their own energy grid."""
+        e = np.asarray(enu_mev, dtype=float)
+        return cls._assemble([component], [e], [np.ones(e.size)], model, latitude_deg, depth_km, night_nodes)
+
+    @classmethod
+    def _assemble(cls, comps, energies, weights, model, latitude_deg, depth_km, night_nodes) -> SolarSite:
+        """The site from each component's node energies and weights: model fluxes, production nodes, exposure."""
+        flux_all = dict(zip(solar.COMPONENTS, solar.model_fluxes(model)[0]))
+        ends = np.cumsum([0] + [e.size for e in energies])
+        nodes = [gauss_production_nodes(model, comp, SOLAR_NODES) for comp in comps]
         day, night_hist = solar.annual_exposure(latitude_deg, _EXPOSURE_BINS)
         paths = night_paths(night_hist, night_nodes, depth_km)
-        nodes = gauss_production_nodes(model, component, SOLAR_NODES)
-        e = np.asarray(enu_mev, dtype=float)
-        flux = dict(zip(solar.COMPONENTS, solar.model_fluxes(model)[0]))[component]
         return cls(
-            components=(component,), component_slices=((0, e.size),), enu_mev=_f64(e), spectrum_weight=jnp.ones(e.size),
-            flux=_f64(np.full(e.size, flux)), sun_weight=_f64(nodes.weight[None]), sun_ne=_f64(nodes.ne[None]),
-            sun_yn=_f64(nodes.yn[None]), day_fraction=_f64(day), night=paths.layers, night_weight=_f64(paths.weight),
-        )  # fmt: skip
+            components=tuple(comps),
+            component_slices=tuple((int(a), int(b)) for a, b in zip(ends[:-1], ends[1:])),
+            enu_mev=_f64(np.concatenate(energies)),
+            spectrum_weight=_f64(np.concatenate(weights)),
+            flux=_f64(np.concatenate([np.full(e.size, flux_all[comp]) for comp, e in zip(comps, energies)])),
+            sun_weight=_f64(np.stack([n.weight for n in nodes])),
+            sun_ne=_f64(np.stack([n.ne for n in nodes])),
+            sun_yn=_f64(np.stack([n.yn for n in nodes])),
+            day_fraction=_f64(day),
+            night=paths.layers,
+            night_weight=_f64(paths.weight),
+        )
 
     def day_night(self, params: Params) -> tuple[Float[Array, "K 3"], Float[Array, "K 3"]]:
         """P(nu_e -> nu_a) on the nodes by day and at night (PREM paths of the year's night exposure), each
@@ -193,7 +186,8 @@ def _site(spec: dict[str, Any], components, threshold: float, where: str) -> Sol
     )  # fmt: skip
 
 
-def _validate_common(spec: dict[str, Any], where: str) -> None:
+def validate_site(spec: dict[str, Any], where: str) -> None:
+    """The ``[solar]`` model, ``[site]`` (latitude, depth, night_nodes) and optional ``[quadrature]`` of a spec."""
     string(spec, "solar.model", where, set(solar.MODELS))
     number(spec, "site.latitude_deg", where)
     if abs(spec["site"]["latitude_deg"]) > 90:
@@ -204,6 +198,10 @@ def _validate_common(spec: dict[str, Any], where: str) -> None:
     for key in ("panels", "order"):
         if key in spec.get("quadrature", {}):
             integer(spec, f"quadrature.{key}", where, 1, 200)
+
+
+def _validate_common(spec: dict[str, Any], where: str) -> None:
+    validate_site(spec, where)
     meas = spec.get("measurements")
     if not isinstance(meas, list) or not meas:
         raise InvalidSpecError(f"{where}: [[measurements]] must list the measured rates")
@@ -221,6 +219,18 @@ class AbstractGaussianRates(AbstractExperiment):
 
     inv_cov: eqx.AbstractVar[Float[Array, "n n"]]
 
+    @property
+    def covariance(self) -> Float[Array, "n n"]:
+        """V, the covariance of the measured values."""
+        return jnp.linalg.inv(self.inv_cov)
+
+    def expected(self, params: Params, pulls: Float[Array, " nn"], physics: Float[Array, " n"]) -> Float[Array, " n"]:
+        """The predicted values: the physics itself (subclasses with pulls override it)."""
+        return physics
+
+    def components(self, params: Params, pulls: Float[Array, " nn"], physics: Float[Array, " n"]) -> dict[str, Array]:
+        return {"prediction": self.expected(params, pulls, physics)}
+
     def terms(self, params: Params, pulls: Float[Array, " nn"], physics) -> Terms:
         r = self.observed - self.expected(params, pulls, physics)
         chi2 = r @ self.inv_cov @ r
@@ -230,8 +240,7 @@ class AbstractGaussianRates(AbstractExperiment):
         return 2.0 * self.inv_cov @ (prediction - self.observed), 2.0 * jnp.diag(self.inv_cov)
 
     def resample(self, key: jax.Array, expectation: Float[Array, " n"]) -> Float[Array, " n"]:
-        mu = jnp.asarray(expectation, dtype=float)
-        return jax.random.multivariate_normal(key, mu, jnp.linalg.inv(self.inv_cov))
+        return jax.random.multivariate_normal(key, jnp.asarray(expectation, dtype=float), self.covariance)
 
 
 def _read_sigma_table(path: pathlib.Path, threshold: float, ncols: int) -> np.ndarray:
@@ -340,7 +349,6 @@ class RadiochemicalRates(AbstractGaussianRates):
         return {comp: jnp.full(self.observed.shape, r[i]) for i, comp in enumerate(self.site.components)}
 
 
-
 @register
 @final
 class SolarESRates(AbstractGaussianRates):
@@ -408,24 +416,19 @@ class SolarESRates(AbstractGaussianRates):
         site = _site(spec, comps, 0.0, spec["name"])
         e = np.asarray(site.enu_mev)
         n_t = int(spec["detector"].get("recoil_nodes", 16))
+        tmax = np.asarray(t_max(e, c.M_E))
+        tmin = np.array([float(m.get("t_min_mev", 0.0)) for m in meas])[:, None]  # (n, 1)
+        t_nodes, t_w = (np.asarray(x) for x in quadrature.nodes(np.minimum(tmin, tmax), tmax, n_t))  # (n, K, nT)
         sel = np.zeros((len(meas), e.size))
-        t_nodes, t_w = np.zeros((len(meas), e.size, n_t)), np.zeros((len(meas), e.size, n_t))
         for i, m in enumerate(meas):
             for comp, (a, b) in zip(site.components, site.component_slices):
                 if comp not in m["components"]:
                     continue
                 if comp in solar.LINES and m.get("lines_mev"):
-                    keep = np.array([any(abs(x - y) < 1e-6 for y in m["lines_mev"]) for x in e[a:b]], float)
+                    sel[i, a:b] = [any(abs(x - y) < 1e-6 for y in m["lines_mev"]) for x in e[a:b]]
                 else:
-                    keep = np.ones(b - a)
-                sel[i, a:b] = keep
-            tmax = 2 * e**2 / (c.M_E + 2 * e)
-            tmin = float(m.get("t_min_mev", 0.0))
-            lo, hi = np.minimum(tmin, tmax), tmax
-            u, wu = quadrature.unit_rule(n_t)
-            t_nodes[i] = lo[:, None] + (hi - lo)[:, None] * u[None, :]
-            t_w[i] = (hi - lo)[:, None] * wu[None, :]
-            sel[i] = sel[i] * (tmax > tmin)
+                    sel[i, a:b] = 1.0
+        sel = sel * (tmax > tmin)
         if "covariance" in spec:
             inv = np.asarray(spec["covariance"]["inverse"], dtype=float)
         else:
@@ -470,13 +473,6 @@ class SolarESRates(AbstractGaussianRates):
         rate = jnp.einsum("nk,k,ka,nka->n", self.selection, per_node, prob, sig)
         return rate * self.electrons_per_100t * 86400.0
 
-    def expected(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " n"]) -> Float[Array, " n"]:
-        return physics
-
-    def components(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " n"]) -> dict[str, Array]:
-        return {"prediction": physics}
-
-
 
 @register
 @final
@@ -495,7 +491,6 @@ class SolarModelFluxes(AbstractGaussianRates):
     observed: Float[Array, " ncomp"]
     nuisance_sigma: Float[Array, " 0"]
     inv_cov: Float[Array, "ncomp ncomp"]
-    covariance: Float[Array, "ncomp ncomp"]
 
     @classmethod
     def validate_spec(cls, spec: dict[str, Any], where: str) -> None:
@@ -518,18 +513,10 @@ class SolarModelFluxes(AbstractGaussianRates):
             observed=jnp.ones(len(comps)),
             nuisance_sigma=jnp.zeros((0,)),
             inv_cov=_f64(np.linalg.inv(cov)),
-            covariance=_f64(cov),
         )
 
     def physics(self, params: Params) -> Float[Array, " ncomp"]:
         return jnp.stack([jnp.asarray(params.solar_flux.get(x, 1.0), dtype=float) for x in self.components_])
-
-    def expected(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " ncomp"]) -> Float[Array, " ncomp"]:
-        return physics
-
-    def components(self, params: Params, pulls: Float[Array, " 0"], physics: Float[Array, " ncomp"]) -> dict[str, Array]:
-        return {"prediction": physics}
-
 
 
 def _f64(x) -> Array:
